@@ -1,0 +1,161 @@
+"""The Jupyter Server extension: configuration, the runtime's lifetime, and the routes."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from datetime import UTC, datetime
+from typing import Any
+
+import psutil
+from jupyter_core.paths import jupyter_data_dir
+from jupyter_server.extension.application import ExtensionApp
+from traitlets import Enum, Float, Int, Unicode, default
+
+from ._version import __version__
+from .handlers import default_handlers
+from .runtime.service import QiskitRuntime, RuntimeConfig
+from .runtime.store import JOURNAL_MODES
+from .runtime.tokens import TokenIssuer
+
+#: Where the API lives, relative to the server's base_url.
+URL_PREFIX = "/qiskit-runtime"
+
+
+class QiskitRuntimeApp(ExtensionApp):
+    """Serves the IBM Qiskit Runtime REST API from Jupyter Server, running jobs on simulators."""
+
+    name = "jupyter_qiskit_runtime"
+    description = __doc__
+    version = __version__
+    load_other_extensions = True
+    extension_url = f"{URL_PREFIX}/v1"
+    serverapp_config: dict[str, Any] = {"open_browser": False}  # noqa: RUF012
+
+    pool_size = Int(
+        2,
+        config=True,
+        help="""How many jobs run at once. Each running job has its own worker process; this is
+        also the number of threads in the pool that drives them. Jobs beyond it wait in a fair
+        queue (first in, first out for one user; round-robin across users).""",
+    )
+    prestart_workers = Int(
+        0,
+        config=True,
+        help="""Worker processes to start when the server starts, so that the first job does not
+        wait for one to load Qiskit (a few seconds). 0 starts them on first use. At most
+        pool_size are ever started.""",
+    )
+    worker_memory_limit = Int(
+        0,
+        config=True,
+        help="""Resident memory limit of one worker process, in bytes. A job whose worker goes
+        over it is stopped and fails with that reason; Jupyter and other jobs carry on. Address
+        space is not limited (an idle Aer worker maps 1.6 GB of virtual memory). 0 means 60% of
+        the memory available at start, shared among pool_size workers.""",
+    )
+    db_path = Unicode(
+        "",
+        config=True,
+        help="""The SQLite database that keeps jobs, params, results and logs across restarts.
+        Empty means `<jupyter data dir>/qiskit_runtime/jobs.sqlite3`.""",
+    )
+    journal_mode = Enum(
+        list(JOURNAL_MODES),
+        default_value="DELETE",
+        config=True,
+        help="""SQLite journal mode of the job database. The default, DELETE, is safe on a
+        network-mounted home directory (common under JupyterHub). WAL is faster but needs the
+        database on a local disk.""",
+    )
+    max_payload_bytes = Int(
+        100 * 2**20,
+        config=True,
+        help="""Largest request body accepted, in bytes; a larger job is refused with 413. 0 means
+        no limit beyond Jupyter Server's own max_body_size.""",
+    )
+    max_pending_jobs_per_user = Int(
+        100,
+        config=True,
+        help="""Most unfinished (queued or running) jobs one user may have; a further job is
+        refused with 429 until some finish. 0 means no limit.""",
+    )
+    retention_days = Float(
+        30.0,
+        config=True,
+        help="""Finished jobs, with their results and logs, are deleted this many days after they
+        finish. 0 keeps them forever.""",
+    )
+    token_lifetime = Int(
+        3600,
+        config=True,
+        help="""Lifetime in seconds of the bearer tokens issued at the IAM-compatible endpoint
+        (`{base_url}qiskit-runtime/iam/identity/token`). The client renews them by itself.""",
+    )
+    shutdown_timeout = Float(
+        10.0,
+        config=True,
+        help="""Seconds the server waits, when it stops, for job threads to put running jobs back
+        in the queue and for worker processes to exit.""",
+    )
+
+    @default("db_path")
+    def _default_db_path(self) -> str:
+        return os.path.join(jupyter_data_dir(), "qiskit_runtime", "jobs.sqlite3")
+
+    def _memory_limit(self) -> int:
+        if self.worker_memory_limit > 0:
+            return int(self.worker_memory_limit)
+        return int(psutil.virtual_memory().available * 0.6 / max(self.pool_size, 1))
+
+    def initialize_settings(self) -> None:
+        """Build the runtime (store, scheduler, thread pool) and start recovering old jobs."""
+        config = RuntimeConfig(
+            db_path=self.db_path,
+            journal_mode=self.journal_mode,
+            pool_size=max(int(self.pool_size), 1),
+            worker_memory_limit=self._memory_limit(),
+            max_payload_bytes=self.max_payload_bytes,
+            max_pending_jobs_per_user=self.max_pending_jobs_per_user,
+            retention_days=self.retention_days,
+            prestart_workers=self.prestart_workers,
+        )
+        serverapp = self.serverapp
+        assert serverapp is not None, "the extension is initialized by a server"
+        activity = serverapp.web_app.settings.setdefault("last_activity_times", {})
+
+        def on_activity() -> None:
+            # Running jobs count as activity, so idle culling never stops the server mid-job.
+            activity["qiskit_runtime"] = datetime.now(UTC)
+
+        self.runtime = QiskitRuntime(config, self.log, on_activity=on_activity)
+        self.tokens = TokenIssuer(serverapp.cookie_secret, self.token_lifetime)
+        self.runtime.start()
+        self.log.info(
+            "Qiskit Runtime API at %s%s/v1 (jobs in %s, %d at a time)",
+            serverapp.base_url.rstrip("/"),
+            URL_PREFIX,
+            config.db_path,
+            config.pool_size,
+        )
+
+    def initialize_handlers(self) -> None:
+        """Route every endpoint under ``{base_url}qiskit-runtime``."""
+        kwargs: dict[str, Any] = {"runtime": self.runtime, "tokens": self.tokens}
+        self.handlers.extend(
+            (f"{URL_PREFIX}{path}", handler, kwargs) for path, handler in default_handlers
+        )
+
+    async def stop_extension(self) -> None:
+        """Stop the scheduler and worker processes, bounded by ``shutdown_timeout``."""
+        runtime = getattr(self, "runtime", None)
+        if runtime is None:
+            return
+        timeout = float(self.shutdown_timeout)
+        try:
+            await asyncio.wait_for(asyncio.to_thread(runtime.close, timeout), timeout + 5)
+        except TimeoutError:
+            self.log.warning("The Qiskit Runtime did not stop within %.0f s", timeout + 5)
+
+
+main = launch_new_instance = QiskitRuntimeApp.launch_instance

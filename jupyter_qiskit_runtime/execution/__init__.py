@@ -1,0 +1,1 @@
+"""Execution: worker processes and the primitive programs that run inside them."""

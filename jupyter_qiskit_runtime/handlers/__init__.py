@@ -1,0 +1,8 @@
+"""The REST layer: thin Tornado handlers over the runtime."""
+
+from .backends import default_handlers as _backend_handlers
+from .jobs import default_handlers as _job_handlers
+from .service import default_handlers as _service_handlers
+
+#: Every route of the API, relative to ``{base_url}qiskit-runtime``.
+default_handlers = [*_service_handlers, *_backend_handlers, *_job_handlers]

@@ -1,0 +1,128 @@
+"""The base of every REST handler: authentication, the error shape, and JSON bodies.
+
+Domain exceptions map to HTTP statuses here and nowhere else. Errors are answered in the shape the
+official client reads, ``{"error": {"message", "code"}}`` (with Jupyter's ``message`` beside it).
+"""
+
+from __future__ import annotations
+
+import json
+from http.client import responses
+from typing import Any
+
+from jupyter_server.auth import User
+from jupyter_server.base.handlers import APIHandler
+from jupyter_server.extension.handler import ExtensionHandlerMixin
+from tornado import web
+
+from ..runtime import errors
+from ..runtime.service import QiskitRuntime
+from ..runtime.tokens import TokenIssuer
+
+#: HTTP status for each domain error; the most specific class listed wins.
+STATUS_BY_ERROR: dict[type[errors.RuntimeServiceError], int] = {
+    errors.PayloadTooLargeError: 413,
+    errors.InvalidRequestError: 400,
+    errors.NotAuthorizedError: 401,
+    errors.NotFoundError: 404,
+    errors.InvalidStateError: 409,
+    errors.QueueLimitError: 429,
+    errors.ServiceUnavailableError: 503,
+}
+
+#: The resource name Jupyter's authorizer sees for every endpoint of this API.
+AUTH_RESOURCE = "qiskit_runtime"
+
+
+def status_for(error: errors.RuntimeServiceError) -> int:
+    """The HTTP status for a domain error."""
+    for cls in type(error).__mro__:
+        if cls in STATUS_BY_ERROR:
+            return STATUS_BY_ERROR[cls]
+    return 400
+
+
+class RuntimeHandler(ExtensionHandlerMixin, APIHandler):
+    """Base handler of the Qiskit Runtime API."""
+
+    auth_resource = AUTH_RESOURCE
+
+    def initialize(self, name: str, runtime: QiskitRuntime, tokens: TokenIssuer) -> None:
+        """Receive the long-lived runtime and token issuer built by the extension."""
+        super().initialize(name=name)
+        self.runtime = runtime
+        self.tokens = tokens
+
+    async def prepare(self) -> None:  # type: ignore[override]
+        """Authenticate by a bearer token this server issued, else by Jupyter's own means.
+
+        The client falls back to ``Authorization: apikey <key>`` when it cannot get a bearer
+        token; that key is a Jupyter credential, so it is handed to Jupyter as a token.
+        """
+        scheme, _, credential = self.request.headers.get("Authorization", "").partition(" ")
+        identity = self.tokens.verify(credential.strip()) if scheme.lower() == "bearer" else None
+        if identity is None:
+            if scheme.lower() == "apikey" and credential:
+                self.request.headers["Authorization"] = f"token {credential.strip()}"
+            await super().prepare()
+            return
+        if not self.check_host():
+            raise web.HTTPError(403)
+        user = User(
+            username=identity.username, name=identity.name, display_name=identity.display_name
+        )
+        self.current_user = self._jupyter_current_user = user
+        self._token_authenticated = True
+        self.set_cors_headers()
+        if not self.check_origin():
+            raise web.HTTPError(404)
+
+    @property
+    def owner(self) -> str:
+        """The username that owns what this request creates or reads."""
+        return str(self.current_user.username)
+
+    def json_body(self) -> Any:
+        """The request body as JSON, within the configured size limit."""
+        limit = self.runtime.config.max_payload_bytes
+        if limit and len(self.request.body) > limit:
+            raise errors.PayloadTooLargeError(
+                f"The request body is {len(self.request.body)} bytes, more than this server's "
+                f"limit of {limit} bytes (QiskitRuntimeApp.max_payload_bytes)."
+            )
+        try:
+            return json.loads(self.request.body or b"null")
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise errors.InvalidRequestError(f"The request body is not valid JSON: {exc}") from exc
+
+    def write_json(self, data: Any, status: int = 200) -> None:
+        """Answer with a JSON document."""
+        self.set_status(status)
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps(data))
+
+    def write_text(self, text: str) -> None:
+        """Answer with plain text."""
+        self.set_header("Content-Type", "text/plain; charset=utf-8")
+        self.finish(text)
+
+    def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
+        """Log a client's mistake as one line; anything else with its traceback."""
+        if isinstance(value, errors.RuntimeServiceError):
+            self.log.info("%s %s: %s", self.request.method, self.request.path, value.message)
+        else:
+            super().log_exception(typ, value, tb)
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        """Write ``{"error": {"message", "code"}}``, the shape the official client reads."""
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        code = status_code
+        if isinstance(exc, errors.RuntimeServiceError):
+            status_code, code, message = status_for(exc), exc.code, exc.message
+            self.set_status(status_code)
+        elif isinstance(exc, web.HTTPError):
+            message = exc.log_message or responses.get(status_code, "Error")
+        else:
+            message = "Internal server error; the server log has the details."
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps({"error": {"message": message, "code": code}, "message": message}))

@@ -1,0 +1,73 @@
+"""Service-wide endpoints: the root info, instance usage, and the IAM-compatible token exchange."""
+
+from __future__ import annotations
+
+import inspect
+
+from jupyter_server.auth.decorator import allow_unauthenticated, authorized
+from tornado import web
+
+from ..runtime.errors import InvalidRequestError, NotAuthorizedError
+from ..runtime.tokens import TokenIdentity
+from .base import RuntimeHandler
+
+#: The grant type IBM Cloud IAM uses for an API key.
+APIKEY_GRANT = "urn:ibm:params:oauth:grant-type:apikey"
+
+
+class RootHandler(RuntimeHandler):
+    """``GET /v1``: version, programs and executors of this server."""
+
+    @web.authenticated
+    @authorized
+    def get(self) -> None:
+        """Describe this server."""
+        self.write_json(self.runtime.info())
+
+
+class UsageHandler(RuntimeHandler):
+    """``GET /v1/instances/usage``: the client asks before every job."""
+
+    @web.authenticated
+    @authorized
+    def get(self) -> None:
+        """Usage of the instance: never limited on a local server."""
+        self.write_json(self.runtime.usage(self.owner))
+
+
+class IAMTokenHandler(RuntimeHandler):
+    """``POST /iam/identity/token``: trade a Jupyter credential for a short-lived bearer token.
+
+    Point the client's ``IAM_URL`` at ``{server}{base_url}qiskit-runtime/iam`` and pass the Jupyter
+    token as the client's API key. The key travels in the form body, so cookies play no part:
+    only a key that authenticates on its own gets a token.
+    """
+
+    def check_xsrf_cookie(self) -> None:
+        """No cookie authenticates this endpoint, so there is no cross-site request to forge."""
+
+    @allow_unauthenticated
+    async def post(self) -> None:
+        """Answer as IBM Cloud IAM does: a JWT ``access_token`` with ``exp`` and ``iat``."""
+        grant = self.get_body_argument("grant_type", "")
+        apikey = self.get_body_argument("apikey", "").strip()
+        if grant != APIKEY_GRANT or not apikey:
+            raise InvalidRequestError(
+                f"Send grant_type={APIKEY_GRANT} and apikey=<a Jupyter token> as a form."
+            )
+        self.request.headers["Authorization"] = f"token {apikey}"
+        self._token_authenticated = False
+        user = self.identity_provider.get_user(self)
+        if inspect.isawaitable(user):
+            user = await user
+        if user is None or not self.identity_provider.is_token_authenticated(self):
+            raise NotAuthorizedError("The API key is not a token this Jupyter server accepts.")
+        identity = TokenIdentity(user.username, user.name, user.display_name)
+        self.write_json(self.tokens.issue(identity))
+
+
+default_handlers = [
+    (r"/v1/?", RootHandler),
+    (r"/v1/instances/usage", UsageHandler),
+    (r"/iam/identity/token", IAMTokenHandler),
+]

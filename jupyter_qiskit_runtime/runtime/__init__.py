@@ -1,0 +1,1 @@
+"""The runtime: backend catalog, job store, scheduler and tokens. No Tornado here."""

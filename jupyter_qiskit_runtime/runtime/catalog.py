@@ -1,0 +1,246 @@
+"""The backend catalog: virtual backends named ``<metadata>@<executor>``.
+
+Metadata comes from the fake backends shipped with ``qiskit_ibm_runtime.fake_provider``
+(topology, calibration, noise) plus a family of ideal all-to-all simulators; executors come from
+configuration. The catalog reads the fake backends' JSON files directly and lazily, so building it
+costs nothing until the API is first used, and it never instantiates a simulator.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import importlib
+import inspect
+import json
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import BackendNotFoundError
+
+#: Gates offered by the ideal all-to-all simulators: Qiskit standard gates that Aer runs natively.
+IDEAL_BASIS_GATES = [
+    "id", "x", "y", "z", "h", "s", "sdg", "t", "tdg", "sx", "sxdg",
+    "rx", "ry", "rz", "p", "u", "cx", "cy", "cz", "ecr", "swap", "ccx",
+    "rzz", "measure", "reset", "delay",
+]  # fmt: skip
+
+#: Widths of the ideal all-to-all simulator family, named ``ideal_<n>q``.
+IDEAL_WIDTHS = (5, 20, 32)
+
+
+@dataclass(frozen=True)
+class ExecutorSpec:
+    """An executor as the catalog sees it: its name and whether it applies the backend's noise."""
+
+    name: str
+    noisy: bool
+    description: str
+
+
+#: The executors every server has.
+DEFAULT_EXECUTORS = (
+    ExecutorSpec("aer", True, "Qiskit Aer on CPU with the backend's own noise model"),
+    ExecutorSpec("aer_ideal", False, "Qiskit Aer on CPU, noise-free"),
+)
+
+
+@dataclass(frozen=True)
+class Metadata:
+    """Where one backend's topology and calibration come from."""
+
+    name: str
+    #: ``module:ClassName`` of the fake backend, or ``None`` for an ideal simulator.
+    fake_class: str | None
+    conf_path: Path | None
+    props_path: Path | None
+    n_qubits: int
+
+
+@dataclass(frozen=True)
+class VirtualBackend:
+    """One entry of the catalog: a metadata source run by an executor."""
+
+    name: str
+    metadata: Metadata
+    executor: ExecutorSpec
+
+    def spec(self) -> dict[str, Any]:
+        """What a worker process needs to build this backend's simulator (plain JSON data)."""
+        return {
+            "name": self.name,
+            "fake_class": self.metadata.fake_class,
+            "n_qubits": self.metadata.n_qubits,
+            "noisy": self.executor.noisy,
+            "executor": self.executor.name,
+        }
+
+
+def _fake_backend_metadata() -> list[Metadata]:
+    fake_provider = importlib.import_module("qiskit_ibm_runtime.fake_provider")
+    base = fake_provider.fake_backend.FakeBackendV2
+    found: dict[str, Metadata] = {}
+    cls: Any
+    for attr, cls in vars(fake_provider).items():
+        if not (inspect.isclass(cls) and issubclass(cls, base) and cls is not base):
+            continue
+        name = str(getattr(cls, "backend_name", ""))
+        dirname = getattr(cls, "dirname", None)
+        conf_name = getattr(cls, "conf_filename", None)
+        if not dirname or not conf_name or name in found:
+            continue
+        conf_path = Path(dirname) / conf_name
+        props_name = getattr(cls, "props_filename", None)
+        props_path = Path(dirname) / props_name if props_name else None
+        with conf_path.open() as f:
+            n_qubits = int(json.load(f)["n_qubits"])
+        found[name] = Metadata(
+            name=name,
+            fake_class=f"{cls.__module__}:{attr}",
+            conf_path=conf_path,
+            props_path=props_path if props_path and props_path.exists() else None,
+            n_qubits=n_qubits,
+        )
+    return sorted(found.values(), key=lambda m: m.name)
+
+
+def _ideal_metadata() -> list[Metadata]:
+    return [Metadata(f"ideal_{n}q", None, None, None, n) for n in IDEAL_WIDTHS]
+
+
+def _ideal_configuration(name: str, n_qubits: int) -> dict[str, Any]:
+    return {
+        "backend_name": name,
+        "backend_version": "1.0.0",
+        "n_qubits": n_qubits,
+        "basis_gates": list(IDEAL_BASIS_GATES),
+        "gates": [],
+        "local": True,
+        "simulator": True,
+        "conditional": True,
+        "open_pulse": False,
+        "memory": True,
+        "max_shots": 1_000_000,
+        "max_experiments": 300,
+        "coupling_map": None,
+        "supported_instructions": [*IDEAL_BASIS_GATES, "if_else", "while_loop", "for_loop"],
+        "supported_features": ["qobj", "dynamic_circuits"],
+        "meas_levels": [1, 2],
+        "description": f"Ideal all-to-all simulator with {n_qubits} qubits",
+        "online_date": "2024-01-01T00:00:00Z",
+        "processor_type": {"family": "Simulator", "revision": "1"},
+    }
+
+
+class BackendCatalog:
+    """Every virtual backend: each metadata source under each configured executor.
+
+    Thread-safe and lazy: the fake backend files are read on first use and cached.
+    """
+
+    def __init__(self, executors: tuple[ExecutorSpec, ...] = DEFAULT_EXECUTORS) -> None:
+        self._executors = executors
+        self._lock = threading.Lock()
+        self._backends: dict[str, VirtualBackend] | None = None
+        self._configurations: dict[str, dict[str, Any]] = {}
+        self._properties: dict[str, dict[str, Any] | None] = {}
+
+    @property
+    def executors(self) -> tuple[ExecutorSpec, ...]:
+        """The configured executors."""
+        return self._executors
+
+    def _index(self) -> dict[str, VirtualBackend]:
+        with self._lock:
+            if self._backends is None:
+                metadata = [*_fake_backend_metadata(), *_ideal_metadata()]
+                self._backends = {
+                    f"{m.name}@{e.name}": VirtualBackend(f"{m.name}@{e.name}", m, e)
+                    for m in metadata
+                    for e in self._executors
+                }
+            return self._backends
+
+    def names(self) -> list[str]:
+        """All backend names, sorted."""
+        return sorted(self._index())
+
+    def get(self, name: str) -> VirtualBackend:
+        """The backend called ``name``; a ``BackendNotFoundError`` naming close matches if none."""
+        backends = self._index()
+        backend = backends.get(name)
+        if backend is None:
+            raise BackendNotFoundError(self._not_found_message(name, backends))
+        return backend
+
+    def _not_found_message(self, name: str, backends: dict[str, VirtualBackend]) -> str:
+        candidates = list(backends)
+        if "@" not in name:
+            candidates = [n for n in candidates if n.startswith(f"{name}@")] or candidates
+        close = difflib.get_close_matches(name, candidates, n=3, cutoff=0.5)
+        executors = ", ".join(e.name for e in self._executors)
+        hint = f" Did you mean {', '.join(close)}?" if close else ""
+        return (
+            f"Backend '{name}' does not exist.{hint} Backends are named "
+            f"'<fake backend>@<executor>' with executors: {executors}."
+        )
+
+    def configuration(self, name: str) -> dict[str, Any]:
+        """The backend's configuration in the shape of IBM's ``/configuration`` endpoint."""
+        backend = self.get(name)
+        meta = backend.metadata
+        if meta.name not in self._configurations:
+            if meta.conf_path is None:
+                conf = _ideal_configuration(meta.name, meta.n_qubits)
+            else:
+                with meta.conf_path.open() as f:
+                    conf = json.load(f)
+            self._configurations[meta.name] = conf
+        conf = copy.deepcopy(self._configurations[meta.name])
+        # The client names its backend object after this field: it must be the name asked for.
+        conf["backend_name"] = name
+        conf["description"] = (
+            f"{conf.get('description') or meta.name} ({backend.executor.description})"
+        )
+        return conf
+
+    def properties(self, name: str) -> dict[str, Any] | None:
+        """The backend's calibration data, or ``None`` for an ideal simulator."""
+        backend = self.get(name)
+        meta = backend.metadata
+        if meta.name not in self._properties:
+            props = None
+            if meta.props_path is not None:
+                with meta.props_path.open() as f:
+                    props = json.load(f)
+            self._properties[meta.name] = props
+        props = copy.deepcopy(self._properties[meta.name])
+        if props is not None:
+            props["backend_name"] = name
+        return props
+
+    def status(self, name: str, queue_length: int) -> dict[str, Any]:
+        """The backend's status in the shape the client reads."""
+        self.get(name)
+        return {
+            "state": True,
+            "status": "active",
+            "message": "available",
+            "length_queue": queue_length,
+            "backend_version": "1.0.0",
+        }
+
+    def summaries(self, queue_lengths: dict[str, int]) -> list[dict[str, Any]]:
+        """The ``/backends`` listing: only the fields the client reads, to keep it small."""
+        return [
+            {
+                "name": b.name,
+                "qubits": b.metadata.n_qubits,
+                "status": {"name": "online", "reason": "available"},
+                "queue_length": queue_lengths.get(b.name, 0),
+                "executor": b.executor.name,
+            }
+            for b in self._index().values()
+        ]

@@ -1,0 +1,120 @@
+"""The job model: what a client may submit, and how a job looks on the wire."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import InvalidRequestError
+from .store import JobRecord
+
+
+def _typed(
+    body: dict[str, Any], name: str, kind: type | tuple[type, ...], required: bool = False
+) -> Any:
+    value = body.get(name)
+    if value is None:
+        if required:
+            raise InvalidRequestError(f"The field '{name}' is required.")
+        return None
+    # bool is an int in Python; a JSON true is not a number of seconds.
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is int):
+        names = " or ".join(k.__name__ for k in (kind if isinstance(kind, tuple) else (kind,)))
+        raise InvalidRequestError(
+            f"The field '{name}' must be of type {names}, not {type(value).__name__}."
+        )
+    return value
+
+
+@dataclass
+class JobRequest:
+    """A validated ``POST /jobs`` body."""
+
+    program_id: str
+    backend: str
+    params: str
+    tags: list[str] = field(default_factory=list)
+    session_id: str | None = None
+    log_level: str | None = None
+    runtime: str | None = None
+    cost: int | None = None
+    private: bool = False
+
+    @classmethod
+    def from_body(cls, body: Any) -> JobRequest:
+        """Validate a decoded JSON body; ``InvalidRequestError`` says what is wrong."""
+        if not isinstance(body, dict):
+            raise InvalidRequestError("The request body must be a JSON object.")
+        program_id = _typed(body, "program_id", str, required=True)
+        backend = _typed(body, "backend", str, required=True)
+        params = _typed(body, "params", dict, required=True)
+        tags = _typed(body, "tags", list) or []
+        if not all(isinstance(t, str) for t in tags):
+            raise InvalidRequestError("The field 'tags' must be a list of strings.")
+        cost = _typed(body, "cost", int)
+        if cost is not None and cost <= 0:
+            raise InvalidRequestError(
+                "The field 'cost' (maximum execution seconds) must be positive."
+            )
+        return cls(
+            program_id=program_id,
+            backend=backend,
+            params=json.dumps(params),
+            tags=tags,
+            session_id=_typed(body, "session_id", str),
+            log_level=_typed(body, "log_level", str),
+            runtime=_typed(body, "runtime", str),
+            cost=cost,
+            private=bool(_typed(body, "private", bool)),
+        )
+
+
+def job_to_api(record: JobRecord, params: str | None = None) -> dict[str, Any]:
+    """A job in the shape of IBM's ``GET /jobs/{id}``; ``params`` included when given."""
+    state: dict[str, Any] = {"status": record.status}
+    if record.reason:
+        state["reason"] = record.reason
+    if record.reason_code is not None:
+        state["reason_code"] = record.reason_code
+    data: dict[str, Any] = {
+        "id": record.id,
+        "backend": record.backend,
+        "state": state,
+        "status": record.status,
+        "program": {"id": record.program_id},
+        "created": record.created,
+        "ended": record.finished,
+        "session_id": record.session_id,
+        "tags": record.tags,
+        "runtime": record.runtime or "",
+        "private": record.private,
+        "cost": record.cost,
+        "user_id": record.owner,
+    }
+    if params is not None:
+        data["params"] = json.loads(params)
+    return data
+
+
+def metrics_to_api(record: JobRecord, position_in_queue: int | None) -> dict[str, Any]:
+    """A job's metrics in the shape of IBM's ``GET /jobs/{id}/metrics``."""
+    seconds = float(record.metrics.get("usage_seconds", 0.0))
+    return {
+        "timestamps": {
+            "created": record.created,
+            "running": record.started,
+            "finished": record.finished,
+        },
+        "usage": {
+            "quantum_seconds": seconds,
+            "seconds": seconds,
+            "qpu_charge_time_seconds": seconds,
+            "status": "done" if record.is_final else "pending",
+        },
+        "bss": {"seconds": seconds},
+        "position_in_queue": position_in_queue,
+        "num_qubits": record.metrics.get("num_qubits", []),
+        "circuit_depths": record.metrics.get("circuit_depths", []),
+        "qiskit_version": record.metrics.get("qiskit_version"),
+    }

@@ -1,0 +1,308 @@
+"""Durable job storage in SQLite (the standard library's ``sqlite3``).
+
+One connection, guarded by a lock, serves the server's event loop (short reads) and the job
+threads (writes). The schema is versioned with ``PRAGMA user_version`` and migrated forward on open.
+The default journal mode is ``DELETE`` (a rollback journal), which works on network file systems;
+``WAL`` is faster but needs shared memory on a local disk.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from .errors import JobNotFoundError
+
+QUEUED, RUNNING, COMPLETED, FAILED, CANCELLED = (
+    "Queued",
+    "Running",
+    "Completed",
+    "Failed",
+    "Cancelled",
+)
+FINAL_STATES = frozenset({COMPLETED, FAILED, CANCELLED})
+PENDING_STATES = frozenset({QUEUED, RUNNING})
+
+#: Each entry migrates the schema from version ``index`` to ``index + 1``.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE jobs (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        owner TEXT NOT NULL,
+        program_id TEXT NOT NULL,
+        backend TEXT NOT NULL,
+        status TEXT NOT NULL,
+        reason TEXT,
+        reason_code INTEGER,
+        params TEXT NOT NULL,
+        result TEXT,
+        logs TEXT NOT NULL DEFAULT '',
+        created TEXT NOT NULL,
+        started TEXT,
+        finished TEXT,
+        tags TEXT NOT NULL DEFAULT '[]',
+        session_id TEXT,
+        private INTEGER NOT NULL DEFAULT 0,
+        runtime TEXT,
+        cost INTEGER,
+        log_level TEXT,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        metrics TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE INDEX jobs_owner_created ON jobs (owner, created);
+    CREATE INDEX jobs_status ON jobs (status);
+    """,
+)
+
+JOURNAL_MODES = ("DELETE", "TRUNCATE", "PERSIST", "WAL")
+
+_RECORD_COLUMNS = (
+    "id, owner, program_id, backend, status, reason, reason_code, created, started, finished, "
+    "tags, session_id, private, runtime, cost, log_level, attempts, metrics"
+)
+
+
+def utc_now() -> str:
+    """The current time as an ISO 8601 UTC string, as IBM's API writes timestamps."""
+    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+@dataclass
+class JobRecord:
+    """A job as stored, without its (possibly large) params, result and logs."""
+
+    id: str
+    owner: str
+    program_id: str
+    backend: str
+    status: str
+    created: str
+    reason: str | None = None
+    reason_code: int | None = None
+    started: str | None = None
+    finished: str | None = None
+    tags: list[str] = field(default_factory=list)
+    session_id: str | None = None
+    private: bool = False
+    runtime: str | None = None
+    cost: int | None = None
+    log_level: str | None = None
+    attempts: int = 0
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_final(self) -> bool:
+        """Whether the job has reached a state it never leaves."""
+        return self.status in FINAL_STATES
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> JobRecord:
+        """Build a record from a row selected with ``_RECORD_COLUMNS``."""
+        data = dict(row)
+        data["tags"] = json.loads(data["tags"])
+        data["metrics"] = json.loads(data["metrics"])
+        data["private"] = bool(data["private"])
+        return cls(**data)
+
+
+class JobStore:
+    """Persistence for jobs: params, results, logs, timestamps and owner."""
+
+    def __init__(self, path: str | Path, journal_mode: str = "DELETE") -> None:
+        if journal_mode.upper() not in JOURNAL_MODES:
+            raise ValueError(f"journal_mode must be one of {JOURNAL_MODES}, not {journal_mode!r}")
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(
+            self.path, check_same_thread=False, isolation_level=None, timeout=30
+        )
+        self._db.row_factory = sqlite3.Row
+        self._db.execute(f"PRAGMA journal_mode={journal_mode.upper()}")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._migrate()
+
+    @property
+    def schema_version(self) -> int:
+        """The schema version of the open database."""
+        with self._lock:
+            return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+
+    def _migrate(self) -> None:
+        with self._transaction() as db:
+            version = int(db.execute("PRAGMA user_version").fetchone()[0])
+            if version > len(MIGRATIONS):
+                raise RuntimeError(
+                    f"The job database {self.path} has schema version {version}, newer than this "
+                    f"version of jupyter-qiskit-runtime knows ({len(MIGRATIONS)}). Upgrade the "
+                    "package or point QiskitRuntimeApp.db_path elsewhere."
+                )
+            for target, script in enumerate(MIGRATIONS[version:], start=version + 1):
+                for statement in filter(str.strip, script.split(";")):
+                    db.execute(statement)
+                db.execute(f"PRAGMA user_version={target}")
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def close(self) -> None:
+        """Close the database connection."""
+        with self._lock:
+            self._db.close()
+
+    def insert(self, record: JobRecord, params: str) -> None:
+        """Store a new job with its raw params JSON."""
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO jobs (id, owner, program_id, backend, status, created, tags, "
+                "session_id, private, runtime, cost, log_level, params) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    record.id, record.owner, record.program_id, record.backend, record.status,
+                    record.created, json.dumps(record.tags), record.session_id,
+                    int(record.private), record.runtime, record.cost, record.log_level, params,
+                ),
+            )  # fmt: skip
+
+    def get(self, job_id: str, owner: str | None = None) -> JobRecord:
+        """The job ``job_id``; ``JobNotFoundError`` if absent or not owned by ``owner``."""
+        with self._lock:
+            row = self._db.execute(
+                f"SELECT {_RECORD_COLUMNS} FROM jobs WHERE id = ?", (job_id,)
+            ).fetchone()
+        if row is None or (owner is not None and row["owner"] != owner):
+            raise JobNotFoundError(f"Job {job_id} was not found.")
+        return JobRecord.from_row(row)
+
+    def _text_column(self, job_id: str, owner: str | None, column: str) -> str | None:
+        self.get(job_id, owner)
+        with self._lock:
+            row = self._db.execute(f"SELECT {column} FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        return None if row is None else row[0]
+
+    def params(self, job_id: str, owner: str | None = None) -> str:
+        """The job's params JSON as it was submitted."""
+        return self._text_column(job_id, owner, "params") or "{}"
+
+    def result(self, job_id: str, owner: str | None = None) -> str | None:
+        """The job's result text: the encoded result, or a traceback for a failed job."""
+        return self._text_column(job_id, owner, "result")
+
+    def logs(self, job_id: str, owner: str | None = None) -> str:
+        """The job's log text."""
+        return self._text_column(job_id, owner, "logs") or ""
+
+    def list_jobs(
+        self,
+        owner: str,
+        *,
+        limit: int = 10,
+        offset: int = 0,
+        pending: bool | None = None,
+        backend: str | None = None,
+        program_id: str | None = None,
+        descending: bool = True,
+    ) -> tuple[list[JobRecord], int]:
+        """A page of ``owner``'s jobs and their total; newest first unless not ``descending``."""
+        where, args = ["owner = ?"], [owner]
+        if pending is not None:
+            states = PENDING_STATES if pending else FINAL_STATES
+            where.append(f"status IN ({','.join('?' * len(states))})")
+            args.extend(sorted(states))
+        if backend:
+            where.append("backend = ?")
+            args.append(backend)
+        if program_id:
+            where.append("program_id = ?")
+            args.append(program_id)
+        clause = " AND ".join(where)
+        order = "DESC" if descending else "ASC"
+        with self._lock:
+            total = self._db.execute(f"SELECT COUNT(*) FROM jobs WHERE {clause}", args).fetchone()
+            rows = self._db.execute(
+                f"SELECT {_RECORD_COLUMNS} FROM jobs WHERE {clause} ORDER BY seq {order} "
+                "LIMIT ? OFFSET ?",
+                [*args, limit, offset],
+            ).fetchall()
+        return [JobRecord.from_row(r) for r in rows], int(total[0])
+
+    def ids_in_state(self, *states: str) -> list[str]:
+        """Ids of every job in one of ``states``, oldest first."""
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT id FROM jobs WHERE status IN ({','.join('?' * len(states))}) ORDER BY seq",
+                states,
+            ).fetchall()
+        return [r[0] for r in rows]
+
+    def mark_running(self, job_id: str) -> bool:
+        """Move a queued job to Running; false if it is no longer queued (e.g. cancelled)."""
+        with self._transaction() as db:
+            cursor = db.execute(
+                "UPDATE jobs SET status = ?, started = ?, attempts = attempts + 1 "
+                "WHERE id = ? AND status = ?",
+                (RUNNING, utc_now(), job_id, QUEUED),
+            )
+            return cursor.rowcount == 1
+
+    def requeue(self, job_id: str, log_line: str) -> None:
+        """Put a job that was interrupted back in the queue, noting why in its logs."""
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE jobs SET status = ?, started = NULL, logs = logs || ? WHERE id = ?",
+                (QUEUED, log_line + "\n", job_id),
+            )
+
+    def finish(
+        self,
+        job_id: str,
+        status: str,
+        *,
+        result: str | None = None,
+        logs: str = "",
+        reason: str | None = None,
+        reason_code: int | None = None,
+        metrics: dict[str, Any] | None = None,
+        only_if: frozenset[str] = PENDING_STATES,
+    ) -> bool:
+        """Record a final state, result and logs; false if the job was not in ``only_if``."""
+        if status not in FINAL_STATES:
+            raise ValueError(f"{status} is not a final state")
+        with self._transaction() as db:
+            cursor = db.execute(
+                f"UPDATE jobs SET status = ?, result = ?, logs = logs || ?, reason = ?, "
+                f"reason_code = ?, finished = ?, metrics = ? "
+                f"WHERE id = ? AND status IN ({','.join('?' * len(only_if))})",
+                (
+                    status, result, logs, reason, reason_code, utc_now(),
+                    json.dumps(metrics or {}), job_id, *sorted(only_if),
+                ),
+            )  # fmt: skip
+            return cursor.rowcount == 1
+
+    def delete_finished_before(self, cutoff_iso: str) -> int:
+        """Delete final jobs that finished before ``cutoff_iso``; the number deleted."""
+        with self._transaction() as db:
+            cursor = db.execute(
+                f"DELETE FROM jobs WHERE finished < ? AND status IN "
+                f"({','.join('?' * len(FINAL_STATES))})",
+                (cutoff_iso, *sorted(FINAL_STATES)),
+            )
+            return cursor.rowcount
