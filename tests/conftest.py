@@ -1,0 +1,48 @@
+"""Shared fixtures: pytest-jupyter's in-process server, and real server processes for the client."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from .servers import BASE_URL, ServerProcess
+
+pytest_plugins = ["pytest_jupyter.jupyter_server"]
+
+
+@pytest.fixture
+def jp_base_url() -> str:
+    """Every in-process test runs under a base_url that needs quoting."""
+    return BASE_URL
+
+
+@pytest.fixture
+def jp_server_config(tmp_path: Path) -> dict:
+    """Enable the extension, with its database in the test's temporary directory."""
+    return {
+        "ServerApp": {"jpserver_extensions": {"jupyter_qiskit_runtime": True}},
+        "QiskitRuntimeApp": {"db_path": str(tmp_path / "jobs.sqlite3"), "pool_size": 1},
+    }
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """One real Jupyter server process shared by the end-to-end tests (warm workers)."""
+    proc = ServerProcess(
+        tmp_path_factory.mktemp("server"),
+        "test-token",
+        "--QiskitRuntimeApp.pool_size=2",
+        "--QiskitRuntimeApp.prestart_workers=2",
+    ).start()
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture(scope="session")
+def service(server: ServerProcess):
+    """A ``QiskitRuntimeService`` connected to the shared server through ``connect()``."""
+    from jupyter_qiskit_runtime import connect
+
+    return connect(server.url, server.token)

@@ -1,0 +1,104 @@
+"""A real Jupyter server process with the extension, for end-to-end tests through the client."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+BASE_URL = "/a%40b/"
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class ServerProcess:
+    """``jupyter server`` in its own process, with token auth and base_url ``/a%40b/``."""
+
+    def __init__(self, workdir: Path, token: str = "test-token", *extra_args: str) -> None:
+        self.workdir = workdir
+        self.token = token
+        self.extra_args = list(extra_args)
+        self.port = free_port()
+        self.db_path = workdir / "jobs.sqlite3"
+        self.log_path = workdir / "server.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        """The server's URL, with its base_url."""
+        return f"http://127.0.0.1:{self.port}{BASE_URL}"
+
+    @property
+    def api(self) -> str:
+        """The runtime API's base URL."""
+        return f"{self.url}qiskit-runtime/v1"
+
+    def headers(self, token: str | None = None) -> dict[str, str]:
+        """Authorization headers for ``token`` (the server's own by default)."""
+        return {"Authorization": f"token {token or self.token}"}
+
+    def start(self, timeout: float = 60.0) -> ServerProcess:
+        """Start the process and wait until the API answers."""
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        env = {
+            **os.environ,
+            "JUPYTER_DATA_DIR": str(self.workdir / "data"),
+            "JUPYTER_RUNTIME_DIR": str(self.workdir / "runtime"),
+            "JUPYTER_CONFIG_DIR": str(self.workdir / "config"),
+            "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent.parent), *sys.path]),
+        }
+        args = [
+            sys.executable, "-m", "jupyter_server",
+            "--allow-root", "--no-browser",
+            f"--ServerApp.port={self.port}", "--ServerApp.port_retries=0",
+            "--ServerApp.ip=127.0.0.1",
+            f"--ServerApp.base_url={BASE_URL}",
+            f"--ServerApp.root_dir={self.workdir}",
+            f"--IdentityProvider.token={self.token}",
+            "--ServerApp.jpserver_extensions=jupyter_qiskit_runtime=True",
+            f"--QiskitRuntimeApp.db_path={self.db_path}",
+            *self.extra_args,
+        ]  # fmt: skip
+        self._log = self.log_path.open("ab")
+        self.process = subprocess.Popen(args, env=env, stdout=self._log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited early:\n{self.log_path.read_text()[-3000:]}")
+            try:
+                if requests.get(self.api, headers=self.headers(), timeout=2).status_code == 200:
+                    return self
+            except requests.ConnectionError:
+                pass
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"server did not start:\n{self.log_path.read_text()[-3000:]}")
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30.0) -> None:
+        """Stop the process with ``sig`` (SIGKILL to simulate a crash) and wait for it."""
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+        self.process = None
+        self._log.close()
+
+    def log_text(self) -> str:
+        """What the server has logged so far."""
+        return self.log_path.read_text(errors="replace")

@@ -1,0 +1,74 @@
+"""The official client against a real Jupyter server process, through ``connect()``."""
+
+from __future__ import annotations
+
+import pytest
+from qiskit import QuantumCircuit, transpile
+from qiskit.quantum_info import SparsePauliOp
+from qiskit_ibm_runtime import EstimatorV2, SamplerV2
+from qiskit_ibm_runtime.exceptions import IBMRuntimeError
+
+SHOTS = 4000
+#: Five standard deviations of a fair binomial over SHOTS trials: a false failure is ~1 in 1.7M.
+TOLERANCE = 5 * (SHOTS * 0.25) ** 0.5 / SHOTS
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+@pytest.fixture(scope="module")
+def manila(service):
+    """The noise-free and the noisy fake_manila, and a Bell circuit transpiled once for it."""
+    ideal = service.backend("fake_manila@aer_ideal")
+    noisy = service.backend("fake_manila@aer")
+    bell = QuantumCircuit(2)
+    bell.h(0)
+    bell.cx(0, 1)
+    measured = bell.measure_all(inplace=False)
+    return {
+        "ideal": ideal,
+        "noisy": noisy,
+        "bell": transpile(measured, backend=ideal, optimization_level=1, seed_transpiler=7),
+        "bell_unmeasured": transpile(bell, backend=ideal, optimization_level=1, seed_transpiler=7),
+    }
+
+
+def test_backend_names_and_target(manila) -> None:
+    """The client builds a backend object whose name and target come from the server."""
+    assert manila["ideal"].name == "fake_manila@aer_ideal"
+    assert manila["ideal"].num_qubits == 5
+    assert "cx" in manila["ideal"].target.operation_names
+
+
+def test_sampler_bell_ideal_is_half_00_half_11(manila) -> None:
+    """On @aer_ideal a Bell pair gives only 00 and 11, each about half the shots."""
+    job = SamplerV2(mode=manila["ideal"]).run([manila["bell"]], shots=SHOTS)
+    counts = job.result()[0].data.meas.get_counts()
+    assert set(counts) == {"00", "11"}
+    assert sum(counts.values()) == SHOTS
+    assert abs(counts["00"] / SHOTS - 0.5) < TOLERANCE
+
+
+def test_sampler_bell_noisy_is_mostly_00_11_with_some_noise(manila) -> None:
+    """On @aer the backend's noise model applies: mostly 00 and 11, some 01 and 10."""
+    sampler = SamplerV2(mode=manila["noisy"])
+    sampler.options.simulator.seed_simulator = 1234
+    counts = sampler.run([manila["bell"]], shots=SHOTS).result()[0].data.meas.get_counts()
+    correlated = counts.get("00", 0) + counts.get("11", 0)
+    assert correlated / SHOTS > 0.85
+    assert correlated < SHOTS, "a noisy backend must show some errors"
+
+
+def test_estimator_zz_is_one_on_ideal(manila) -> None:
+    """EstimatorV2 gives <ZZ> = 1 for a Bell pair on @aer_ideal."""
+    circuit = manila["bell_unmeasured"]
+    observable = SparsePauliOp("ZZ").apply_layout(circuit.layout)
+    result = EstimatorV2(mode=manila["ideal"]).run([(circuit, observable)]).result()
+    assert result[0].data.evs == pytest.approx(1.0, abs=0.05)
+
+
+def test_too_wide_circuit_is_refused_with_clear_message(manila) -> None:
+    """A circuit wider than the backend is a 400 at submission, and the client shows why."""
+    wide = QuantumCircuit(6)
+    wide.measure_all()
+    with pytest.raises(IBMRuntimeError, match="6 qubits; the backend has 5"):
+        SamplerV2(mode=manila["ideal"]).run([wide])
