@@ -6,7 +6,7 @@ import pytest
 from qiskit import QuantumCircuit, transpile
 from qiskit.quantum_info import SparsePauliOp
 from qiskit_ibm_runtime import EstimatorV2, SamplerV2
-from qiskit_ibm_runtime.exceptions import IBMRuntimeError
+from qiskit_ibm_runtime.exceptions import RuntimeInvalidStateError, RuntimeJobNotFound
 
 SHOTS = 4000
 #: Five standard deviations of a fair binomial over SHOTS trials: a false failure is ~1 in 1.7M.
@@ -66,9 +66,15 @@ def test_estimator_zz_is_one_on_ideal(manila) -> None:
     assert result[0].data.evs == pytest.approx(1.0, abs=0.05)
 
 
-def test_too_wide_circuit_is_refused_with_clear_message(manila) -> None:
-    """A circuit wider than the backend is a 400 at submission, and the client shows why."""
-    wide = QuantumCircuit(6)
-    wide.measure_all()
-    with pytest.raises(IBMRuntimeError, match="6 qubits; the backend has 5"):
-        SamplerV2(mode=manila["ideal"]).run([wide])
+def test_unknown_job_is_not_found(service) -> None:
+    """A job id the server does not know is the client's RuntimeJobNotFound."""
+    with pytest.raises(RuntimeJobNotFound, match="no-such-job"):
+        service.job("no-such-job")
+
+
+def test_server_error_message_reaches_the_user(manila) -> None:
+    """Cancelling a finished job is a 409 whose message the client shows to its user."""
+    job = SamplerV2(mode=manila["ideal"]).run([manila["bell"]], shots=10)
+    job.result()
+    with pytest.raises(RuntimeInvalidStateError, match="is Completed and cannot be cancelled"):
+        job.cancel()
