@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import getpass
 import os
 from datetime import UTC, datetime
 from typing import Any
 
 import psutil
 from jupyter_core.paths import jupyter_data_dir
+from jupyter_server.auth.identity import IdentityProvider, PasswordIdentityProvider
 from jupyter_server.extension.application import ExtensionApp
 from traitlets import Enum, Float, Int, Unicode, default
 
@@ -139,9 +141,20 @@ class QiskitRuntimeApp(ExtensionApp):
             config.pool_size,
         )
 
+    def _shared_owner(self) -> str | None:
+        """The one owner of everything when the server's credentials identify no user."""
+        provider = self.serverapp.identity_provider if self.serverapp else None
+        if type(provider) in (IdentityProvider, PasswordIdentityProvider):
+            return getpass.getuser()
+        return None
+
     def initialize_handlers(self) -> None:
         """Route every endpoint under ``{base_url}qiskit-runtime``."""
-        kwargs: dict[str, Any] = {"runtime": self.runtime, "tokens": self.tokens}
+        kwargs: dict[str, Any] = {
+            "runtime": self.runtime,
+            "tokens": self.tokens,
+            "shared_owner": self._shared_owner(),
+        }
         self.handlers.extend(
             (f"{URL_PREFIX}{path}", handler, kwargs) for path, handler in default_handlers
         )

@@ -47,11 +47,19 @@ class RuntimeHandler(ExtensionHandlerMixin, APIHandler):
 
     auth_resource = AUTH_RESOURCE
 
-    def initialize(self, name: str, runtime: QiskitRuntime, tokens: TokenIssuer) -> None:
-        """Receive the long-lived runtime and token issuer built by the extension."""
+    def initialize(
+        self, name: str, runtime: QiskitRuntime, tokens: TokenIssuer, shared_owner: str | None
+    ) -> None:
+        """Receive the long-lived objects built by the extension.
+
+        ``shared_owner`` is set when the server's credentials identify no user (Jupyter's own
+        token and password providers make up a random user per request): everything then
+        belongs to that one owner, the server's user. Otherwise jobs belong to the username.
+        """
         super().initialize(name=name)
         self.runtime = runtime
         self.tokens = tokens
+        self.shared_owner = shared_owner
 
     async def prepare(self) -> None:  # type: ignore[override]
         """Authenticate by a bearer token this server issued, else by Jupyter's own means.
@@ -80,7 +88,7 @@ class RuntimeHandler(ExtensionHandlerMixin, APIHandler):
     @property
     def owner(self) -> str:
         """The username that owns what this request creates or reads."""
-        return str(self.current_user.username)
+        return self.shared_owner or str(self.current_user.username)
 
     def json_body(self) -> Any:
         """The request body as JSON, within the configured size limit."""

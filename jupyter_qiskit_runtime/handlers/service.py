@@ -62,7 +62,7 @@ class IAMTokenHandler(RuntimeHandler):
             user = await user
         if user is None or not self.identity_provider.is_token_authenticated(self):
             raise NotAuthorizedError("The API key is not a token this Jupyter server accepts.")
-        identity = TokenIdentity(user.username, user.name, user.display_name)
+        identity = TokenIdentity(self.shared_owner or user.username, user.name, user.display_name)
         self.write_json(self.tokens.issue(identity))
 
 

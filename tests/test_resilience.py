@@ -1,0 +1,142 @@
+"""Jupyter stays responsive and whole while simulations run, crash, or outgrow their memory.
+
+These run against a real server process with one job slot and a 1 GiB worker memory limit.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Iterator
+
+import psutil
+import pytest
+import requests
+from qiskit import QuantumCircuit
+from qiskit_ibm_runtime import SamplerV2
+
+from .circuits import bell_circuit, sampler_job_body, slow_circuit
+from .rest import FINAL, RestClient
+from .servers import ServerProcess
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+WIDE = "ideal_32q@aer_ideal"
+
+
+@pytest.fixture(scope="module")
+def solo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """A server that runs one job at a time, with a worker memory limit of 1 GiB."""
+    proc = ServerProcess(
+        tmp_path_factory.mktemp("solo"),
+        "solo-token",
+        "--QiskitRuntimeApp.pool_size=1",
+        "--QiskitRuntimeApp.prestart_workers=1",
+        f"--QiskitRuntimeApp.worker_memory_limit={2**30}",
+    ).start()
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture(scope="module")
+def rest(solo: ServerProcess) -> RestClient:
+    """REST access to the solo server."""
+    return RestClient(solo)
+
+
+@pytest.fixture(scope="module")
+def slow_body() -> dict:
+    """A job body that simulates for several seconds."""
+    return sampler_job_body(WIDE, slow_circuit())
+
+
+def worker_processes(server: ServerProcess) -> list[psutil.Process]:
+    """The server's worker processes (spawned multiprocessing children)."""
+    assert server.process is not None
+    children = psutil.Process(server.process.pid).children(recursive=True)
+    return [p for p in children if "spawn_main" in " ".join(p.cmdline())]
+
+
+def test_cancel_queued_job_through_the_client(
+    solo: ServerProcess, rest: RestClient, slow_body
+) -> None:
+    """A job queued behind a running one is cancelled at once; the running one is stopped too."""
+    from jupyter_qiskit_runtime import connect
+
+    service = connect(solo.url, solo.token)
+    running = rest.submit(slow_body)
+    rest.wait_for(running, {"Running"})
+    backend = service.backend("fake_manila@aer_ideal")
+    from qiskit import transpile
+
+    queued = SamplerV2(mode=backend).run([transpile(bell_circuit(), backend=backend)])
+    assert queued.status() == "QUEUED"
+    queued.cancel()
+    assert queued.status() == "CANCELLED"
+    assert rest.status(running) == "Running"
+    assert rest.post(f"jobs/{running}/cancel").status_code == 204
+    assert rest.wait_for(running, FINAL)["state"]["status"] == "Cancelled"
+
+
+def test_server_answers_promptly_during_a_long_simulation(
+    solo: ServerProcess, rest: RestClient, slow_body
+) -> None:
+    """While a worker simulates, Jupyter's /api/status and job status requests are answered
+    in a small fraction of the simulation's time (Aer would freeze the server in-process)."""
+    done = rest.submit(sampler_job_body("fake_manila@aer_ideal", bell_circuit()))
+    rest.wait_for(done, FINAL)
+    slow = rest.submit(slow_body)
+    rest.wait_for(slow, {"Running"})
+    latencies = []
+    for _ in range(10):
+        for url, params in (
+            (f"{solo.url}api/status", None),
+            (f"{solo.api}/jobs/{done}", {"exclude_params": "true"}),
+        ):
+            started = time.perf_counter()
+            response = requests.get(url, headers=rest.headers, params=params, timeout=60)
+            latencies.append(time.perf_counter() - started)
+            assert response.status_code == 200
+        time.sleep(0.1)
+    last_request = time.time()
+    assert rest.status(slow) == "Running", "the requests must have been made during the run"
+    job = rest.wait_for(slow, FINAL)
+    assert job["state"]["status"] == "Completed"
+    metrics = rest.get(f"jobs/{slow}/metrics").json()
+    run_seconds = metrics["usage"]["seconds"]
+    assert run_seconds > 1.0, "the simulation must be long enough to matter"
+    assert max(latencies) < run_seconds / 5, (latencies, run_seconds)
+    assert last_request > 0
+
+
+def test_killed_worker_fails_only_its_job(solo: ServerProcess, rest: RestClient, slow_body) -> None:
+    """Killing the worker mid-job fails that job with a reason; the next job runs normally."""
+    victim = rest.submit(slow_body)
+    rest.wait_for(victim, {"Running"})
+    workers = worker_processes(solo)
+    assert len(workers) == 1
+    os.kill(workers[0].pid, signal.SIGKILL)
+    job = rest.wait_for(victim, FINAL)
+    assert job["state"]["status"] == "Failed"
+    assert "died unexpectedly" in job["state"]["reason"]
+    after = rest.submit(sampler_job_body("fake_manila@aer_ideal", bell_circuit()))
+    assert rest.wait_for(after, FINAL)["state"]["status"] == "Completed"
+    assert requests.get(f"{solo.url}api/status", headers=rest.headers, timeout=10).ok
+
+
+def test_job_over_the_memory_limit_fails_with_the_reason(
+    solo: ServerProcess, rest: RestClient
+) -> None:
+    """A 27-qubit statevector (2 GiB) passes the 1 GiB worker limit: that job fails, says why,
+    and the server carries on."""
+    hog = QuantumCircuit(27)
+    for q in range(27):
+        hog.rx(0.3, q)
+    hog.measure_all()
+    job_id = rest.submit(sampler_job_body(WIDE, hog, shots=10))
+    job = rest.wait_for(job_id, FINAL)
+    assert job["state"]["status"] == "Failed"
+    assert "more than the worker limit of 1024 MiB" in job["state"]["reason"]
+    after = rest.submit(sampler_job_body("fake_manila@aer_ideal", bell_circuit()))
+    assert rest.wait_for(after, FINAL)["state"]["status"] == "Completed"

@@ -1,0 +1,55 @@
+"""No job or result is lost when the server stops, cleanly or by a crash, and starts again."""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+
+import pytest
+
+from .circuits import bell_circuit, sampler_job_body, slow_circuit
+from .rest import FINAL, RestClient
+from .servers import ServerProcess
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+def one_slot_server(workdir: Path) -> ServerProcess:
+    """A server that runs one job at a time, so that others wait in the queue."""
+    return ServerProcess(workdir, "restart-token", "--QiskitRuntimeApp.pool_size=1")
+
+
+@pytest.mark.parametrize(
+    ("stop_signal", "log_line"),
+    [
+        (signal.SIGTERM, "The server stopped while this job ran; it will run again."),
+        (signal.SIGKILL, "The server stopped while this job ran; queued again."),
+    ],
+    ids=["stop", "crash"],
+)
+def test_jobs_survive_a_restart_mid_queue(tmp_path: Path, stop_signal: int, log_line: str) -> None:
+    """Jobs queued behind a running one, server stopped (or killed) mid-run, started again on
+    the same database: every job reaches a final state, the interrupted one is rerun, and the
+    result finished before the stop reads back byte for byte."""
+    first = one_slot_server(tmp_path).start()
+    rest = RestClient(first)
+    finished = rest.submit(sampler_job_body("fake_manila@aer_ideal", bell_circuit()))
+    assert rest.wait_for(finished, FINAL)["state"]["status"] == "Completed"
+    result_before = rest.get(f"jobs/{finished}/results").content
+    interrupted = rest.submit(sampler_job_body("ideal_32q@aer_ideal", slow_circuit(), shots=50))
+    queued = [
+        rest.submit(sampler_job_body("fake_manila@aer_ideal", bell_circuit())) for _ in range(3)
+    ]
+    rest.wait_for(interrupted, {"Running"})
+    assert all(rest.status(job_id) == "Queued" for job_id in queued)
+    first.stop(stop_signal)
+
+    second = ServerProcess(tmp_path, "restart-token", "--QiskitRuntimeApp.pool_size=1").start()
+    try:
+        rest = RestClient(second)
+        for job_id in [interrupted, *queued]:
+            assert rest.wait_for(job_id, FINAL, timeout=180)["state"]["status"] == "Completed"
+        assert rest.get(f"jobs/{finished}/results").content == result_before
+        assert log_line in rest.get(f"jobs/{interrupted}/logs").text
+    finally:
+        second.stop()
