@@ -1,0 +1,163 @@
+"""How clients reach the server: ``connect()``, the no-patch recipe, and per-user isolation."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+
+import pytest
+from qiskit import transpile
+from qiskit_ibm_runtime import SamplerV2
+from qiskit_ibm_runtime.exceptions import RuntimeJobNotFound
+
+from jupyter_qiskit_runtime import connect
+
+from .circuits import bell_circuit, sampler_job_body, slow_circuit
+from .rest import FINAL, RestClient
+from .servers import ServerProcess
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+RECIPE = textwrap.dedent(
+    """
+    import json, sys, warnings
+    warnings.simplefilter("ignore", DeprecationWarning)
+    from qiskit import QuantumCircuit, transpile
+    from qiskit_ibm_runtime import QiskitRuntimeService, SamplerV2
+
+    server, token = sys.argv[1], sys.argv[2]
+    service = QiskitRuntimeService(
+        channel="ibm_quantum_platform",
+        token=token,
+        url=server + "qiskit-runtime/v1",
+        instance="crn:v1:jupyter:public:quantum-computing:local:a/jupyter-qiskit-runtime::",
+        url_resolver=lambda url, *args: url,
+    )
+    backend = service.backend("fake_manila@aer_ideal")
+    bell = QuantumCircuit(2)
+    bell.h(0)
+    bell.cx(0, 1)
+    bell.measure_all()
+    job = SamplerV2(mode=backend).run([transpile(bell, backend=backend)], shots=1000)
+    print(json.dumps(job.result()[0].data.meas.get_counts()))
+    """
+)
+
+
+def test_unmodified_client_connects_with_the_no_patch_recipe(server: ServerProcess) -> None:
+    """A stock script, given only environment and public constructor arguments, runs a job;
+    the token exchange succeeds, so the client never falls back to sending its API key."""
+    env = {
+        **os.environ,
+        "IAM_URL": f"{server.url}qiskit-runtime/iam",
+        "QISKIT_FUNCTIONS_EXPERIMENTAL": "1",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", RECIPE, server.url, server.token],
+        env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    counts = json.loads(done.stdout.strip().splitlines()[-1])
+    assert set(counts) == {"00", "11"} and sum(counts.values()) == 1000
+    assert "Unable to retrieve IBM Cloud access token" not in done.stderr
+
+
+def test_connect_leaves_real_ibm_accounts_unchanged(server: ServerProcess) -> None:
+    """After ``connect()``, an IBM account made in the same process resolves IBM's URLs, talks
+    to IBM's IAM, and no class or module attribute of the client was changed."""
+    from qiskit_ibm_runtime import QiskitRuntimeService
+    from qiskit_ibm_runtime.accounts import Account
+    from qiskit_ibm_runtime.api import auth, client_parameters
+    from qiskit_ibm_runtime.api.auth import CloudAuth
+    from qiskit_ibm_runtime.api.client import RuntimeClient
+    from qiskit_ibm_runtime.api.client_parameters import ClientParameters
+    from qiskit_ibm_runtime.api.utils import default_runtime_url_resolver
+
+    watched = [QiskitRuntimeService, RuntimeClient, ClientParameters, CloudAuth, Account]
+    modules = [auth, client_parameters]
+    before = [dict(vars(x)) for x in watched + modules]
+    environ_before = dict(os.environ)
+
+    ours = connect(server.url, server.token)
+    assert ours.backend("fake_manila@aer_ideal").name == "fake_manila@aer_ideal"
+
+    assert [dict(vars(x)) for x in watched + modules] == before
+    assert dict(os.environ) == environ_before
+    crn = "crn:v1:bluemix:public:quantum-computing:us-east:a/abc123:def456::"
+    account = Account.create_account(channel="ibm_quantum_platform", token="k" * 44, instance=crn)
+    params = ClientParameters(
+        channel=account.channel, token=account.token, url=account.url, instance=crn
+    )
+    assert params.url_resolver is default_runtime_url_resolver
+    assert "quantum.cloud.ibm.com" in params.get_runtime_api_base_url()
+    assert CloudAuth(api_key="k" * 44, crn=crn).tm.url == "https://iam.cloud.ibm.com"
+
+
+@pytest.fixture(scope="module")
+def two_users(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """A server whose identity provider knows two users, alice and bob; one job slot."""
+    proc = ServerProcess(
+        tmp_path_factory.mktemp("two-users"),
+        "unused-admin-token",
+        "--ServerApp.identity_provider_class=tests.identity.TwoUserIdentityProvider",
+        "--QiskitRuntimeApp.pool_size=1",
+    )
+    proc.token = "alice-token"  # the readiness probe and default headers act as alice
+    yield proc.start()
+    proc.stop()
+
+
+def test_users_cannot_see_read_or_cancel_each_others_jobs(two_users: ServerProcess) -> None:
+    """Bob gets 404 for everything of alice's, through the client and through REST; alice's
+    queued job survives bob's cancel; listings hold only one's own jobs."""
+    alice, bob = RestClient(two_users, "alice-token"), RestClient(two_users, "bob-token")
+    running = alice.submit(sampler_job_body("ideal_32q@aer_ideal", slow_circuit(layers=10)))
+    queued = alice.submit(sampler_job_body("fake_manila@aer_ideal", bell_circuit()))
+    for path in ("", "/results", "/logs", "/metrics"):
+        assert bob.get(f"jobs/{queued}{path}").status_code == 404
+    assert bob.post(f"jobs/{queued}/cancel").status_code == 404
+    assert bob.post(f"jobs/{running}/cancel").status_code == 404
+    assert bob.get("jobs").json()["jobs"] == []
+    assert {j["id"] for j in alice.get("jobs").json()["jobs"]} == {running, queued}
+    assert alice.wait_for(queued, FINAL)["state"]["status"] == "Completed"
+    assert alice.status(running) == "Completed"
+
+    bob_service = connect(two_users.url, "bob-token")
+    with pytest.raises(RuntimeJobNotFound):
+        bob_service.job(queued)
+    alice_service = connect(two_users.url, "alice-token")
+    assert alice_service.job(queued).status() == "DONE"
+    assert RestClient(two_users, "nobody-token").get("jobs").status_code == 403
+
+
+def test_round_robin_across_users_fifo_within_a_user(two_users: ServerProcess) -> None:
+    """Behind a running job, alice's three and bob's two queued jobs start alternately,
+    each user's in submission order."""
+    alice, bob = RestClient(two_users, "alice-token"), RestClient(two_users, "bob-token")
+    blocker = alice.submit(sampler_job_body("ideal_32q@aer_ideal", slow_circuit(layers=10)))
+    alice.wait_for(blocker, {"Running"})
+    bell = sampler_job_body("fake_manila@aer_ideal", bell_circuit())
+    a = [alice.submit(bell) for _ in range(3)]
+    b = [bob.submit(bell) for _ in range(2)]
+    owners = {**{j: alice for j in a}, **{j: bob for j in b}}
+    for job_id, client in owners.items():
+        client.wait_for(job_id, FINAL)
+    started = {
+        j: owners[j].get(f"jobs/{j}/metrics").json()["timestamps"]["running"] for j in owners
+    }
+    assert sorted(owners, key=started.__getitem__) == [a[0], b[0], a[1], b[1], a[2]]
+
+
+def test_connected_service_runs_jobs_per_user(two_users: ServerProcess) -> None:
+    """Through ``connect()``, each user's service lists only that user's jobs."""
+    service = connect(two_users.url, "bob-token")
+    backend = service.backend("fake_manila@aer_ideal")
+    job = SamplerV2(mode=backend).run([transpile(bell_circuit(), backend=backend)], shots=100)
+    assert sum(job.result()[0].data.meas.get_counts().values()) == 100
+    assert job.job_id() in {j.job_id() for j in service.jobs(limit=50)}
+    alice_jobs = {j.job_id() for j in connect(two_users.url, "alice-token").jobs(limit=50)}
+    assert job.job_id() not in alice_jobs
