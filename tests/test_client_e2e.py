@@ -6,7 +6,14 @@ import pytest
 from qiskit import QuantumCircuit, transpile
 from qiskit.quantum_info import SparsePauliOp
 from qiskit_ibm_runtime import EstimatorV2, SamplerV2
-from qiskit_ibm_runtime.exceptions import RuntimeInvalidStateError, RuntimeJobNotFound
+from qiskit_ibm_runtime.exceptions import (
+    RuntimeInvalidStateError,
+    RuntimeJobFailureError,
+    RuntimeJobNotFound,
+)
+
+from .circuits import bell_circuit, sampler_job_body
+from .rest import FINAL, RestClient
 
 SHOTS = 4000
 #: Five standard deviations of a fair binomial over SHOTS trials: a false failure is ~1 in 1.7M.
@@ -78,3 +85,29 @@ def test_server_error_message_reaches_the_user(manila) -> None:
     job.result()
     with pytest.raises(RuntimeInvalidStateError, match="is Completed and cannot be cancelled"):
         job.cancel()
+
+
+def test_ideal_all_to_all_backend_accepts_unrouted_circuits(service) -> None:
+    """An ideal simulator has no coupling map: a circuit using any qubit pair is ISA for it."""
+    backend = service.backend("ideal_5q@aer_ideal")
+    circuit = QuantumCircuit(5)
+    circuit.h(0)
+    circuit.cx(0, 4)
+    circuit.measure_all()
+    isa = transpile(circuit, backend=backend, optimization_level=0)
+    assert isa.count_ops().get("swap", 0) == 0
+    counts = SamplerV2(mode=backend).run([isa], shots=200).result()[0].data.meas.get_counts()
+    assert set(counts) <= {"00000", "10001"}
+
+
+def test_job_failing_in_its_worker_reports_reason_and_traceback(server, service) -> None:
+    """A job that raises inside the simulation fails with a readable reason for the client,
+    and its results text holds the traceback."""
+    body = sampler_job_body("fake_manila@aer_ideal", bell_circuit())
+    body["params"]["options"] = {"default_shots": -5}
+    rest = RestClient(server)
+    job_id = rest.submit(body)
+    assert rest.wait_for(job_id, FINAL)["state"]["status"] == "Failed"
+    assert "Traceback" in rest.get(f"jobs/{job_id}/results").text
+    with pytest.raises(RuntimeJobFailureError, match="shots"):
+        service.job(job_id).result()

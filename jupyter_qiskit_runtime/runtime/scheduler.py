@@ -20,7 +20,12 @@ from datetime import UTC, datetime, timedelta
 
 from ..execution.workers import WorkerCancelled, WorkerFailed, WorkerPool
 from .catalog import BackendCatalog
-from .errors import InvalidStateError, QueueLimitError, ServiceUnavailableError
+from .errors import (
+    InvalidStateError,
+    QueueLimitError,
+    RuntimeServiceError,
+    ServiceUnavailableError,
+)
 from .jobs import JobRequest
 from .store import CANCELLED, COMPLETED, FAILED, QUEUED, RUNNING, JobRecord, JobStore, utc_now
 
@@ -231,6 +236,8 @@ class JobScheduler:
     def _run(self, job_id: str) -> None:
         try:
             self._run_job(job_id)
+        except RuntimeServiceError as exc:  # e.g. its backend is no longer configured
+            self._store.finish(job_id, FAILED, reason=exc.message, result=exc.message)
         except Exception as exc:
             self._log.exception("Job %s failed inside the server", job_id)
             self._store.finish(
