@@ -90,19 +90,6 @@ class RuntimeHandler(ExtensionHandlerMixin, APIHandler):
         """The username that owns what this request creates or reads."""
         return self.shared_owner or str(self.current_user.username)
 
-    def json_body(self) -> Any:
-        """The request body as JSON, within the configured size limit."""
-        limit = self.runtime.config.max_payload_bytes
-        if limit and len(self.request.body) > limit:
-            raise errors.PayloadTooLargeError(
-                f"The request body is {len(self.request.body)} bytes, more than this server's "
-                f"limit of {limit} bytes (QiskitRuntimeApp.max_payload_bytes)."
-            )
-        try:
-            return json.loads(self.request.body or b"null")
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise errors.InvalidRequestError(f"The request body is not valid JSON: {exc}") from exc
-
     def write_json(self, data: Any, status: int = 200) -> None:
         """Answer with a JSON document."""
         self.set_status(status)

@@ -19,7 +19,7 @@ class JobsHandler(RuntimeHandler):
     @authorized
     async def post(self) -> None:
         """Queue a job; answers 201 with its id, and its URL in ``Location``."""
-        created = await self.runtime.submit(self.owner, self.json_body())
+        created = await self.runtime.submit(self.owner, self.request.body)
         self.set_header("Location", url_path_join(self.request.path, created["id"]))
         self.write_json(created, status=201)
 

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import InvalidRequestError
+from .errors import InvalidRequestError, PayloadTooLargeError
 from .store import JobRecord
 
 
@@ -25,6 +25,19 @@ def _typed(
             f"The field '{name}' must be of type {names}, not {type(value).__name__}."
         )
     return value
+
+
+def parse_json_body(body: bytes, limit: int) -> Any:
+    """A request body decoded as JSON, refused if larger than ``limit`` bytes (0: no limit)."""
+    if limit and len(body) > limit:
+        raise PayloadTooLargeError(
+            f"The request body is {len(body)} bytes, more than this server's limit of {limit} "
+            "bytes (QiskitRuntimeApp.max_payload_bytes)."
+        )
+    try:
+        return json.loads(body or b"null")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidRequestError(f"The request body is not valid JSON: {exc}") from exc
 
 
 @dataclass

@@ -14,7 +14,7 @@ from typing import Any
 from .._version import __version__
 from .catalog import BackendCatalog
 from .errors import InvalidRequestError, ProgramNotFoundError, ServiceUnavailableError
-from .jobs import JobRequest, job_to_api, metrics_to_api
+from .jobs import JobRequest, job_to_api, metrics_to_api, parse_json_body
 from .scheduler import JobScheduler
 from .store import FAILED, JobStore
 
@@ -123,13 +123,22 @@ class QiskitRuntime:
 
     # -- jobs -------------------------------------------------------------------------------
 
-    async def submit(self, owner: str, body: Any) -> dict[str, Any]:
-        """Validate and queue a job; its id and backend."""
-        from ..execution.programs import PROGRAMS, ParamsError, validate_params
+    async def submit(self, owner: str, body: bytes) -> dict[str, Any]:
+        """Validate and queue a job from a raw ``POST /jobs`` body; its id and backend.
 
+        Parsing JSON and decoding circuits take a while for big payloads, so they run in a
+        thread, off the server's event loop.
+        """
         if self._closed:
             raise ServiceUnavailableError("The server is shutting down and takes no new jobs.")
-        request = JobRequest.from_body(body)
+        request = await asyncio.to_thread(self._validated_request, body)
+        record = self.scheduler.submit(owner, request)
+        return {"id": record.id, "backend": record.backend, "session_id": record.session_id}
+
+    def _validated_request(self, body: bytes) -> JobRequest:
+        from ..execution.programs import PROGRAMS, ParamsError, validate_params
+
+        request = JobRequest.from_body(parse_json_body(body, self.config.max_payload_bytes))
         if request.program_id not in PROGRAMS:
             raise ProgramNotFoundError(
                 f"This server does not run the program '{request.program_id}'. "
@@ -137,14 +146,10 @@ class QiskitRuntime:
             )
         backend = self.catalog.get(request.backend)
         try:
-            # Decoding QPY takes a moment for big circuits: keep it off the event loop.
-            await asyncio.to_thread(
-                validate_params, request.program_id, request.params, backend.metadata.n_qubits
-            )
+            validate_params(request.program_id, request.params, backend.metadata.n_qubits)
         except ParamsError as exc:
             raise InvalidRequestError(str(exc)) from exc
-        record = self.scheduler.submit(owner, request)
-        return {"id": record.id, "backend": record.backend, "session_id": record.session_id}
+        return request
 
     def job(self, owner: str, job_id: str, exclude_params: bool = False) -> dict[str, Any]:
         """One of ``owner``'s jobs."""
