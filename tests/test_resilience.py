@@ -15,6 +15,7 @@ import pytest
 import requests
 from qiskit import QuantumCircuit, transpile
 from qiskit_ibm_runtime import SamplerV2
+from qiskit_ibm_runtime.exceptions import RuntimeJobMaxTimeoutError
 
 from jupyter_qiskit_runtime import connect
 
@@ -137,3 +138,19 @@ def test_job_over_the_memory_limit_fails_with_the_reason(
     assert "more than the worker limit of 1024 MiB" in job["state"]["reason"]
     after = rest.submit(sampler_job_body("fake_manila@aer_ideal", bell_circuit()))
     assert rest.wait_for(after, FINAL)["state"]["status"] == "Completed"
+
+
+def test_job_over_its_maximum_execution_time_is_stopped(
+    solo: ServerProcess, rest: RestClient
+) -> None:
+    """A job whose ``cost`` (maximum execution seconds) runs out is stopped and reported as IBM
+    does, so the client raises its RuntimeJobMaxTimeoutError."""
+    body = sampler_job_body(WIDE, slow_circuit())
+    body["cost"] = 1
+    job_id = rest.submit(body)
+    job = rest.wait_for(job_id, FINAL)
+    assert job["state"]["status"] == "Cancelled"
+    assert job["state"]["reason_code"] == 1305
+    service = connect(solo.url, solo.token)
+    with pytest.raises(RuntimeJobMaxTimeoutError, match="maximum execution time of 1 s"):
+        service.job(job_id).result()

@@ -264,6 +264,16 @@ class JobScheduler:
             "backend": self._catalog.get(record.backend).spec(),
             "params": self._store.params(job_id),
         }
+        try:
+            worker = self._workers.acquire()
+        except WorkerCancelled:
+            self._store.requeue(job_id, f"{utc_now()} The server stopped before this job ran.")
+            return
+        if cancelled.is_set():  # cancelled while waiting for a worker: keep the worker warm
+            self._workers.release(worker)
+            self._stopped(job_id, record, by_user=True)
+            return
+        # The maximum execution time counts from here, not from a worker's start-up.
         deadline = time.monotonic() + record.cost if record.cost else None
         last_touch = time.monotonic()
 
@@ -277,11 +287,6 @@ class JobScheduler:
             overdue = deadline is not None and time.monotonic() > deadline
             return cancelled.is_set() or self._stopping.is_set() or overdue
 
-        try:
-            worker = self._workers.acquire()
-        except WorkerCancelled:
-            self._store.requeue(job_id, f"{utc_now()} The server stopped before this job ran.")
-            return
         try:
             outcome = worker.run(
                 task, should_stop=should_stop, memory_limit=self._memory_limit, on_poll=on_poll
