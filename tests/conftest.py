@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from jupyter_server.utils import url_path_join
 
 from .servers import BASE_URL, ServerProcess
 
@@ -46,3 +49,16 @@ def service(server: ServerProcess):
     from jupyter_qiskit_runtime import connect
 
     return connect(server.url, server.token)
+
+
+@pytest.fixture
+def anon_fetch(jp_serverapp, http_server_client, jp_base_url):
+    """Like ``jp_fetch`` but sends no credentials at all (unless given) and never raises."""
+
+    def fetch(*parts: str, headers: dict[str, str] | None = None, **kwargs: Any):
+        url = url_path_join(jp_base_url, urllib.parse.quote(url_path_join(*parts)))
+        return http_server_client.fetch(
+            url, headers=headers or {}, raise_error=False, request_timeout=20, **kwargs
+        )
+
+    return fetch

@@ -98,8 +98,8 @@ class RuntimeHandler(ExtensionHandlerMixin, APIHandler):
 
     def write_text(self, text: str) -> None:
         """Answer with plain text."""
-        self.set_header("Content-Type", "text/plain; charset=utf-8")
-        self.finish(text)
+        # APIHandler.finish sets the content type itself; tell it which.
+        self.finish(text, set_content_type="text/plain; charset=utf-8")
 
     def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
         """Log a client's mistake as one line; anything else with its traceback."""

@@ -27,7 +27,17 @@ from .errors import (
     ServiceUnavailableError,
 )
 from .jobs import JobRequest
-from .store import CANCELLED, COMPLETED, FAILED, QUEUED, RUNNING, JobRecord, JobStore, utc_now
+from .store import (
+    CANCELLED,
+    COMPLETED,
+    FAILED,
+    QUEUED,
+    RUNNING,
+    JobRecord,
+    JobStore,
+    utc_iso,
+    utc_now,
+)
 
 #: How many times a job may be started before a server death during it marks it failed.
 MAX_ATTEMPTS = 3
@@ -332,7 +342,7 @@ class JobScheduler:
         if self._retention is None or time.monotonic() - self._last_purge < 3600:
             return
         self._last_purge = time.monotonic()
-        cutoff = (datetime.now(UTC) - self._retention).isoformat().replace("+00:00", "Z")
+        cutoff = utc_iso(datetime.now(UTC) - self._retention)
         removed = self._store.delete_finished_before(cutoff)
         if removed:
             self._log.info(

@@ -70,9 +70,14 @@ _RECORD_COLUMNS = (
 )
 
 
+def utc_iso(moment: datetime) -> str:
+    """An aware datetime as a fixed-width ISO 8601 UTC string, so that strings sort as times."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
 def utc_now() -> str:
     """The current time as an ISO 8601 UTC string, as IBM's API writes timestamps."""
-    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    return utc_iso(datetime.now(UTC))
 
 
 @dataclass

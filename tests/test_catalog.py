@@ -1,0 +1,169 @@
+"""BackendCatalog: virtual backends named ``<metadata>@<executor>``, and a Qiskit-free import."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import warnings
+
+import pytest
+
+from jupyter_qiskit_runtime.runtime.catalog import (
+    DEFAULT_EXECUTORS,
+    IDEAL_WIDTHS,
+    BackendCatalog,
+    ExecutorSpec,
+)
+from jupyter_qiskit_runtime.runtime.errors import BackendNotFoundError
+
+
+@pytest.fixture(scope="module")
+def fake_names() -> set[str]:
+    """Names of the distinct fake backends qiskit-ibm-runtime ships, found by its own provider."""
+    from qiskit_ibm_runtime.fake_provider import FakeProviderForBackendV2
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # some fake backends warn about their calibration data
+        return {backend.name for backend in FakeProviderForBackendV2().backends()}
+
+
+@pytest.fixture(scope="module")
+def catalog() -> BackendCatalog:
+    """The default catalog, built once (reading the fake backends' files is the slow part)."""
+    return BackendCatalog()
+
+
+def test_every_fake_and_ideal_backend_under_every_executor(catalog, fake_names) -> None:
+    """The catalog has each distinct fake backend and each ideal width under each executor."""
+    names = catalog.names()
+    expected_meta = fake_names | {f"ideal_{n}q" for n in IDEAL_WIDTHS}
+    assert len(fake_names) > 50
+    assert len(names) == (len(fake_names) + len(IDEAL_WIDTHS)) * len(DEFAULT_EXECUTORS)
+    assert names == sorted(names)
+    assert len(set(names)) == len(names)
+    assert {n.split("@")[0] for n in names} == expected_meta
+    for executor in DEFAULT_EXECUTORS:
+        assert sum(n.endswith(f"@{executor.name}") for n in names) == len(expected_meta)
+
+
+def test_custom_executors_name_the_backends(fake_names) -> None:
+    """The executors given to the catalog (and only those) make up the names' suffixes."""
+    gpu = ExecutorSpec("aer_gpu", False, "Qiskit Aer on GPU")
+    catalog = BackendCatalog(executors=(gpu,))
+    names = catalog.names()
+    assert len(names) == len(fake_names) + len(IDEAL_WIDTHS)
+    assert all(n.endswith("@aer_gpu") for n in names)
+    assert catalog.get("fake_manila@aer_gpu").executor is gpu
+    with pytest.raises(BackendNotFoundError, match="executors: aer_gpu"):
+        catalog.get("fake_manila@aer")
+
+
+@pytest.mark.parametrize(
+    ("name", "qubits"),
+    [("fake_manila@aer", 5), ("fake_manila@aer_ideal", 5), ("ideal_32q@aer_ideal", 32)],
+)
+def test_configuration_is_named_after_the_virtual_backend(catalog, name, qubits) -> None:
+    """The configuration carries the requested name, the metadata's width and the executor."""
+    conf = catalog.configuration(name)
+    assert conf["backend_name"] == name
+    assert conf["n_qubits"] == qubits == catalog.get(name).metadata.n_qubits
+    assert catalog.get(name).executor.description in conf["description"]
+    assert json.loads(json.dumps(conf)) == conf  # plain JSON data
+
+
+def test_configuration_is_a_fresh_copy(catalog) -> None:
+    """Changing a configuration that was handed out does not change the next one, nor the same
+    metadata's configuration under the other executor."""
+    conf = catalog.configuration("fake_manila@aer")
+    conf["basis_gates"].append("not_a_gate")
+    conf["n_qubits"] = 999
+    again = catalog.configuration("fake_manila@aer")
+    assert "not_a_gate" not in again["basis_gates"]
+    assert again["n_qubits"] == 5
+    assert catalog.configuration("fake_manila@aer_ideal")["backend_name"] == "fake_manila@aer_ideal"
+
+
+def test_ideal_backends_are_all_to_all_without_properties(catalog) -> None:
+    """An ideal simulator has no coupling map and no calibration properties."""
+    for width in IDEAL_WIDTHS:
+        name = f"ideal_{width}q@aer_ideal"
+        assert catalog.properties(name) is None
+        conf = catalog.configuration(name)
+        assert conf["coupling_map"] is None
+        assert conf["simulator"] is True
+        assert "cx" in conf["basis_gates"]
+
+
+def test_fake_backend_properties_are_named_after_the_virtual_backend(catalog) -> None:
+    """A fake backend's calibration data is served under the virtual name, one per qubit."""
+    for name in ("fake_manila@aer", "fake_manila@aer_ideal"):
+        props = catalog.properties(name)
+        assert props is not None
+        assert props["backend_name"] == name
+        assert len(props["qubits"]) == 5
+
+
+def test_status_and_summaries(catalog) -> None:
+    """Status and the listing report the queue lengths they are given, and only summary fields."""
+    status = catalog.status("fake_manila@aer", 3)
+    assert status["state"] is True and status["length_queue"] == 3
+    summaries = {s["name"]: s for s in catalog.summaries({"ideal_5q@aer_ideal": 2})}
+    assert summaries["ideal_5q@aer_ideal"]["queue_length"] == 2
+    assert summaries["fake_manila@aer"]["queue_length"] == 0
+    assert summaries["fake_manila@aer"]["qubits"] == 5
+    assert set(summaries["fake_manila@aer"]) == {
+        "name",
+        "qubits",
+        "status",
+        "queue_length",
+        "executor",
+    }
+    with pytest.raises(BackendNotFoundError):
+        catalog.status("fake_nowhere@aer", 0)
+
+
+@pytest.mark.parametrize(
+    ("asked", "suggested"),
+    [
+        ("fake_manla@aer", ["fake_manila@aer"]),
+        ("fake_manila", ["fake_manila@aer", "fake_manila@aer_ideal"]),
+        ("fake_manila@aer_idea", ["fake_manila@aer_ideal"]),
+        ("ideal_5q", ["ideal_5q@aer", "ideal_5q@aer_ideal"]),
+    ],
+)
+def test_unknown_name_suggests_close_matches(catalog, asked, suggested) -> None:
+    """A near miss is a BackendNotFoundError whose message names the intended backends."""
+    with pytest.raises(BackendNotFoundError) as exc:
+        catalog.get(asked)
+    message = exc.value.message
+    assert f"Backend '{asked}' does not exist. Did you mean " in message
+    for name in suggested:
+        assert name in message
+    assert "executors: aer, aer_ideal" in message
+
+
+def test_far_off_name_has_no_suggestion(catalog) -> None:
+    """A name like nothing in the catalog gets no "Did you mean", only the naming rule."""
+    with pytest.raises(BackendNotFoundError) as exc:
+        catalog.configuration("zzzzzzzz")
+    assert "Did you mean" not in exc.value.message
+    assert "'<fake backend>@<executor>'" in exc.value.message
+
+
+def test_importing_the_package_and_app_does_not_import_qiskit() -> None:
+    """An idle Jupyter server loading the extension pays nothing for Qiskit: importing the
+    package and its app (and building the lazy catalog object) imports no Qiskit module."""
+    code = (
+        "import sys, json\n"
+        "import jupyter_qiskit_runtime, jupyter_qiskit_runtime.app\n"
+        "from jupyter_qiskit_runtime.runtime.catalog import BackendCatalog\n"
+        "BackendCatalog()\n"
+        "assert 'jupyter_qiskit_runtime.app' in sys.modules\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0].startswith('qiskit'))))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == []

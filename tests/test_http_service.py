@@ -1,0 +1,123 @@
+"""The service and backend endpoints through Jupyter Server's real HTTP layer (pytest-jupyter)."""
+
+from __future__ import annotations
+
+from qiskit_ibm_runtime.utils.backend_converter import convert_to_target
+from qiskit_ibm_runtime.utils.backend_decoder import (
+    configuration_from_server_data,
+    properties_from_server_data,
+)
+
+from .http_helpers import (
+    API,
+    decode,
+    error_of,
+    get_json,
+)
+
+# -- service ----------------------------------------------------------------------------------
+
+
+async def test_root_describes_version_programs_and_executors(jp_fetch) -> None:
+    """``GET v1`` names the server's version, its two programs and both executors."""
+    from jupyter_qiskit_runtime import __version__
+
+    info = await get_json(jp_fetch)
+    assert info["version"] == __version__
+    assert info["api_version"] == "v1"
+    assert {p["id"] for p in info["programs"]} == {"sampler", "estimator"}
+    executors = {e["name"]: e["noisy"] for e in info["executors"]}
+    assert executors == {"aer": True, "aer_ideal": False}
+
+
+async def test_instance_usage_is_never_limited(jp_fetch) -> None:
+    """``GET v1/instances/usage`` answers in IBM's shape with no limit reached."""
+    usage = await get_json(jp_fetch, "instances", "usage")
+    assert usage["usage_limit_reached"] is False
+    assert usage["usage_consumed_seconds"] == 0
+    assert "usage_remaining_seconds" in usage
+
+
+# -- backends ---------------------------------------------------------------------------------
+
+
+async def test_backend_listing_is_complete_online_and_small(jp_fetch) -> None:
+    """Every backend is listed once, online, with only summary fields: the listing stays small.
+
+    The listing has ~140 entries of five short fields (about 150 bytes each, 20 kB in all). The
+    bound of 100 kB is well above that, yet far below what the listing would weigh if it embedded
+    configurations or properties (fake_aachen's properties alone are over 600 kB).
+    """
+    response = await jp_fetch(*API, "backends")
+    devices = decode(response)["devices"]
+    names = [d["name"] for d in devices]
+    assert len(names) == len(set(names))
+    for device in devices:
+        assert isinstance(device["name"], str)
+        assert isinstance(device["qubits"], int) and device["qubits"] > 0
+        assert device["status"]["name"] == "online"
+        assert device["queue_length"] == 0
+        assert device.get("class") != "mock"
+        assert not {"configuration", "properties", "coupling_map", "gates"} & set(device)
+    assert {"fake_manila@aer", "fake_manila@aer_ideal", "ideal_5q@aer_ideal"} <= set(names)
+    assert len(response.body) < 100_000
+
+
+async def test_configuration_names_the_virtual_backend_and_builds_a_target(jp_fetch) -> None:
+    """The client's own decoders build a Target from fake_manila@aer's configuration+properties."""
+    raw_conf = await get_json(jp_fetch, "backends", "fake_manila@aer", "configuration")
+    raw_props = await get_json(jp_fetch, "backends", "fake_manila@aer", "properties")
+    assert raw_conf["backend_name"] == "fake_manila@aer"
+    assert raw_props["backend_name"] == "fake_manila@aer"
+    assert {"qubits", "gates", "last_update_date"} <= set(raw_props)
+    assert len(raw_props["qubits"]) == 5
+
+    configuration = configuration_from_server_data(raw_conf)
+    assert configuration is not None
+    assert configuration.backend_name == "fake_manila@aer"
+    properties = properties_from_server_data(raw_props)
+    target = convert_to_target(configuration, properties)
+    assert target.num_qubits == 5
+    assert "cx" in target.operation_names
+    # Calibration data made it through: the CX gates carry an error rate.
+    cx_errors = [p.error for p in target["cx"].values() if p is not None]
+    assert cx_errors and all(e is not None and 0 < e < 1 for e in cx_errors)
+
+
+async def test_ideal_configuration_builds_an_all_to_all_target(jp_fetch) -> None:
+    """ideal_5q@aer_ideal has empty properties and gives a Target with no coupling constraint."""
+    raw_conf = await get_json(jp_fetch, "backends", "ideal_5q@aer_ideal", "configuration")
+    raw_props = await get_json(jp_fetch, "backends", "ideal_5q@aer_ideal", "properties")
+    assert raw_conf["backend_name"] == "ideal_5q@aer_ideal"
+    assert raw_conf["simulator"] is True
+    assert raw_props == {}
+
+    configuration = configuration_from_server_data(raw_conf)
+    assert configuration is not None
+    target = convert_to_target(configuration, None)
+    assert target.num_qubits == 5
+    assert {"cx", "h", "measure"} <= set(target.operation_names)
+    # All-to-all: a CX between any two qubits is allowed.
+    assert target.instruction_supported("cx", (0, 4))
+    assert target.instruction_supported("cx", (3, 1))
+
+
+async def test_backend_status_has_the_shape_the_client_reads(jp_fetch) -> None:
+    """``GET backends/{name}/status``: operational state and a queue length of zero when idle."""
+    status = await get_json(jp_fetch, "backends", "fake_manila@aer", "status")
+    assert status["state"] is True
+    assert status["status"] == "active"
+    assert status["length_queue"] == 0
+    assert isinstance(status["backend_version"], str)
+
+
+async def test_unknown_backend_is_404_naming_close_matches(jp_fetch) -> None:
+    """A misspelt backend name is a 404 whose message suggests the intended backend."""
+    message = await error_of(
+        jp_fetch(*API, "backends", "fake_manla@aer", "configuration"), status=404
+    )
+    assert "fake_manla@aer" in message
+    assert "fake_manila@aer" in message
+    for endpoint in ("properties", "status"):
+        message = await error_of(jp_fetch(*API, "backends", "nope@aer", endpoint), status=404)
+        assert "'nope@aer' does not exist" in message
