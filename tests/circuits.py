@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import warnings
+from functools import cache
 from typing import Any
 
 from qiskit import QuantumCircuit
+from qiskit.transpiler import generate_preset_pass_manager
 from qiskit_ibm_runtime import RuntimeEncoder
+from qiskit_ibm_runtime.fake_provider import FakeManilaV2
 
 
 def slow_circuit(num_qubits: int = 22, layers: int = 30) -> QuantumCircuit:
@@ -33,11 +37,44 @@ def bell_circuit() -> QuantumCircuit:
     return qc
 
 
+@cache
+def bell_isa() -> QuantumCircuit:
+    """A measured Bell circuit transpiled for fake_manila (an ISA circuit, as the client sends)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        backend = FakeManilaV2()
+    pm = generate_preset_pass_manager(optimization_level=1, backend=backend, seed_transpiler=7)
+    return pm.run(bell_circuit())
+
+
+@cache
+def endless_circuit(n_qubits: int = 20) -> QuantumCircuit:
+    """A circuit that takes the simulator far longer than any test waits.
+
+    Its mid-circuit measurements make Aer simulate every shot separately over a 2^20 statevector,
+    so 100,000 shots take hours (about 0.75 s a shot here) unless cancelled.
+    """
+    qc = QuantumCircuit(n_qubits, n_qubits)
+    for layer in range(6):
+        qc.h(range(n_qubits))
+        for q in range(n_qubits - 1):
+            qc.cx(q, q + 1)
+            qc.rz(0.1 * (layer + q + 1), q + 1)
+        qc.measure(layer % n_qubits, layer % n_qubits)
+    qc.measure(range(n_qubits), range(n_qubits))
+    return qc
+
+
+def params_for(pubs: list[Any], **overrides: Any) -> dict[str, Any]:
+    """Params as the client builds them: RuntimeEncoder JSON, loaded back into a dict."""
+    params = {"pubs": pubs, "options": {}, "version": 2, "support_qiskit": True, **overrides}
+    return dict(json.loads(json.dumps(params, cls=RuntimeEncoder)))
+
+
 def sampler_job_body(backend: str, circuit: QuantumCircuit, shots: int = 100) -> dict[str, Any]:
     """A ``POST /jobs`` body as the client sends it for SamplerV2."""
-    params = {"pubs": [(circuit, None, shots)], "options": {}, "version": 2, "support_qiskit": True}
     return {
         "program_id": "sampler",
         "backend": backend,
-        "params": json.loads(json.dumps(params, cls=RuntimeEncoder)),
+        "params": params_for([(circuit, None, shots)]),
     }

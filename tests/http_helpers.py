@@ -4,18 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import warnings
 from collections.abc import Awaitable, Callable
-from functools import cache
 from typing import Any
 
 import pytest
-from qiskit import QuantumCircuit
-from qiskit.transpiler import generate_preset_pass_manager
-from qiskit_ibm_runtime import RuntimeEncoder
-from qiskit_ibm_runtime.fake_provider import FakeManilaV2
 from tornado.httpclient import HTTPClientError, HTTPResponse
 
+from .circuits import bell_isa, endless_circuit, sampler_job_body
 from .servers import BASE_URL
 
 API = ("qiskit-runtime", "v1")
@@ -27,66 +22,15 @@ FINAL_STATES = {"Completed", "Failed", "Cancelled"}
 MAX_POLLS = 1200
 POLL_SECONDS = 0.05
 
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
-
-
-# -- payloads ---------------------------------------------------------------------------------
-
-
-@cache
-def bell_isa() -> QuantumCircuit:
-    """A measured Bell circuit transpiled for fake_manila (an ISA circuit, as the client sends)."""
-    bell = QuantumCircuit(2)
-    bell.h(0)
-    bell.cx(0, 1)
-    bell.measure_all()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        backend = FakeManilaV2()
-    pm = generate_preset_pass_manager(optimization_level=1, backend=backend, seed_transpiler=7)
-    return pm.run(bell)
-
-
-@cache
-def slow_circuit(n_qubits: int = 20) -> QuantumCircuit:
-    """A circuit that takes the simulator far longer than any test waits.
-
-    Its mid-circuit measurements make Aer simulate every shot separately over a 2^20 statevector,
-    so 100,000 shots take hours (about 0.75 s a shot here) unless cancelled.
-    """
-    qc = QuantumCircuit(n_qubits, n_qubits)
-    for layer in range(6):
-        qc.h(range(n_qubits))
-        for q in range(n_qubits - 1):
-            qc.cx(q, q + 1)
-            qc.rz(0.1 * (layer + q + 1), q + 1)
-        qc.measure(layer % n_qubits, layer % n_qubits)
-    qc.measure(range(n_qubits), range(n_qubits))
-    return qc
-
-
-def params_for(pubs: list[Any], **overrides: Any) -> dict[str, Any]:
-    """Params as the client builds them: RuntimeEncoder JSON, loaded back into a dict."""
-    params = {"pubs": pubs, "options": {}, "version": 2, "support_qiskit": True, **overrides}
-    return json.loads(json.dumps(params, cls=RuntimeEncoder))
-
 
 def bell_job(backend: str = "fake_manila@aer_ideal", shots: int = 100) -> dict[str, Any]:
-    """A ``POST /jobs`` body sampling the Bell circuit."""
-    return {
-        "program_id": "sampler",
-        "backend": backend,
-        "params": params_for([(bell_isa(), None, shots)]),
-    }
+    """A ``POST /jobs`` body sampling the Bell circuit transpiled for fake_manila."""
+    return sampler_job_body(backend, bell_isa(), shots)
 
 
 def slow_job() -> dict[str, Any]:
     """A ``POST /jobs`` body for a job that stays running until it is cancelled."""
-    return {
-        "program_id": "sampler",
-        "backend": "ideal_32q@aer_ideal",
-        "params": params_for([(slow_circuit(), None, 100_000)]),
-    }
+    return sampler_job_body("ideal_32q@aer_ideal", endless_circuit(), 100_000)
 
 
 # -- helpers ----------------------------------------------------------------------------------

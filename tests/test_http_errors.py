@@ -10,18 +10,17 @@ import pytest
 from qiskit import QuantumCircuit
 from qiskit.circuit import Parameter
 
+from .circuits import bell_isa, params_for
 from .http_helpers import (
     API,
     FINAL_STATES,
     GARBAGE_QPY,
     NO_SUCH_JOB,
     NOT_FOUND,
-    bell_isa,
     bell_job,
     cancel,
     decode,
     get_json,
-    params_for,
     slow_job,
     submit,
     wait_for_state,
