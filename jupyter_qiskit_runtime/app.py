@@ -12,7 +12,7 @@ import psutil
 from jupyter_core.paths import jupyter_data_dir
 from jupyter_server.auth.identity import IdentityProvider, PasswordIdentityProvider
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Enum, Float, Int, Unicode, default
+from traitlets import Enum, Float, Int, Unicode
 
 from ._version import __version__
 from .handlers import default_handlers
@@ -101,9 +101,9 @@ class QiskitRuntimeApp(ExtensionApp):
         in the queue and for worker processes to exit.""",
     )
 
-    @default("db_path")
-    def _default_db_path(self) -> str:
-        return os.path.join(jupyter_data_dir(), "qiskit_runtime", "jobs.sqlite3")
+    def _db_path(self) -> str:
+        """The configured database path, or the default one when it is empty."""
+        return self.db_path or os.path.join(jupyter_data_dir(), "qiskit_runtime", "jobs.sqlite3")
 
     def _memory_limit(self) -> int:
         if self.worker_memory_limit > 0:
@@ -113,7 +113,7 @@ class QiskitRuntimeApp(ExtensionApp):
     def initialize_settings(self) -> None:
         """Build the runtime (store, scheduler, thread pool) and start recovering old jobs."""
         config = RuntimeConfig(
-            db_path=self.db_path,
+            db_path=self._db_path(),
             journal_mode=self.journal_mode,
             pool_size=max(int(self.pool_size), 1),
             worker_memory_limit=self._memory_limit(),

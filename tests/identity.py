@@ -13,7 +13,15 @@ class TwoUserIdentityProvider(IdentityProvider):
     """Authenticates ``Authorization: token <t>`` for the tokens in ``TOKENS``."""
 
     async def get_user(self, handler: web.RequestHandler) -> User | None:
-        """The user whose token the request carries, or ``None``."""
+        """The user whose token the request carries, or ``None``.
+
+        Like JupyterHub's provider, it identifies a request once and caches the answer on it.
+        """
+        if not hasattr(handler, "_two_user_cached"):
+            handler._two_user_cached = self._identify(handler)  # type: ignore[attr-defined]
+        return handler._two_user_cached  # type: ignore[attr-defined,no-any-return]
+
+    def _identify(self, handler: web.RequestHandler) -> User | None:
         scheme, _, token = handler.request.headers.get("Authorization", "").partition(" ")
         username = TOKENS.get(token.strip()) if scheme.lower() in ("token", "bearer") else None
         if username is None:

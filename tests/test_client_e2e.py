@@ -111,3 +111,15 @@ def test_job_failing_in_its_worker_reports_reason_and_traceback(server, service)
     assert "Traceback" in rest.get(f"jobs/{job_id}/results").text
     with pytest.raises(RuntimeJobFailureError, match="shots"):
         service.job(job_id).result()
+
+
+def test_options_not_applied_are_named_in_the_logs(manila) -> None:
+    """An option this server does not apply is accepted and named in the job's logs."""
+    sampler = SamplerV2(mode=manila["ideal"])
+    sampler.options.twirling.enable_gates = True
+    sampler.options.simulator.seed_simulator = 11
+    job = sampler.run([manila["bell"]], shots=50)
+    assert sum(job.result()[0].data.meas.get_counts().values()) == 50
+    logs = job.logs()
+    assert "Options not applied by this server: twirling.enable_gates" in logs
+    assert "seed_simulator" not in logs

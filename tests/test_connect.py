@@ -9,7 +9,9 @@ import sys
 import textwrap
 from collections.abc import Iterator
 
+import jwt
 import pytest
+import requests
 from qiskit import transpile
 from qiskit_ibm_runtime import SamplerV2
 from qiskit_ibm_runtime.exceptions import RuntimeJobNotFound
@@ -161,3 +163,16 @@ def test_connected_service_runs_jobs_per_user(two_users: ServerProcess) -> None:
     assert job.job_id() in {j.job_id() for j in service.jobs(limit=50)}
     alice_jobs = {j.job_id() for j in connect(two_users.url, "alice-token").jobs(limit=50)}
     assert job.job_id() not in alice_jobs
+
+
+def test_token_exchange_works_with_a_provider_that_identifies_once(two_users) -> None:
+    """The IAM exchange answers for a user of an identity provider that caches its answer per
+    request, as JupyterHub's does; a wrong key is a 401."""
+    url = f"{two_users.url}qiskit-runtime/iam/identity/token"
+    grant = "urn:ibm:params:oauth:grant-type:apikey"
+    answer = requests.post(url, data={"grant_type": grant, "apikey": "bob-token"}, timeout=30)
+    assert answer.status_code == 200, answer.text
+    claims = jwt.decode(answer.json()["access_token"], options={"verify_signature": False})
+    assert claims["sub"] == "bob"
+    wrong = requests.post(url, data={"grant_type": grant, "apikey": "eve-token"}, timeout=30)
+    assert wrong.status_code == 401

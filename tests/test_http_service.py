@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+
+import pytest
 from qiskit_ibm_runtime.utils.backend_converter import convert_to_target
 from qiskit_ibm_runtime.utils.backend_decoder import (
     configuration_from_server_data,
@@ -121,3 +124,34 @@ async def test_unknown_backend_is_404_naming_close_matches(jp_fetch) -> None:
     for endpoint in ("properties", "status"):
         message = await error_of(jp_fetch(*API, "backends", "nope@aer", endpoint), status=404)
         assert "'nope@aer' does not exist" in message
+
+
+async def test_unimplemented_endpoint_is_a_json_404(jp_fetch, anon_fetch) -> None:
+    """A path under the API that this server does not serve is a JSON 404 the client can show
+    (not Jupyter's HTML page), and still needs credentials."""
+    message = await error_of(
+        jp_fetch(*API, "sessions", method="POST", body=json.dumps({"mode": "batch"})), 404
+    )
+    assert "does not implement POST" in message and "sessions" in message
+    anonymous = await anon_fetch(*API, "sessions", method="POST", body="{}")
+    assert anonymous.code == 403
+    assert "error" in json.loads(anonymous.body)
+
+
+class TestEmptyDatabasePath:
+    """An empty ``db_path`` means the default location, not a throwaway database."""
+
+    @pytest.fixture
+    def jp_server_config(self) -> dict:
+        """The extension with ``db_path`` explicitly empty."""
+        return {
+            "ServerApp": {"jpserver_extensions": {"jupyter_qiskit_runtime": True}},
+            "QiskitRuntimeApp": {"db_path": ""},
+        }
+
+    async def test_empty_db_path_uses_the_jupyter_data_dir(self, jp_serverapp, jp_data_dir):
+        """The database is ``<jupyter data dir>/qiskit_runtime/jobs.sqlite3``."""
+        (app,) = jp_serverapp.extension_manager.extension_apps["jupyter_qiskit_runtime"]
+        expected = jp_data_dir / "qiskit_runtime" / "jobs.sqlite3"
+        assert app.runtime.store.path == str(expected)
+        assert expected.exists()

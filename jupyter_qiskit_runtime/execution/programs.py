@@ -14,6 +14,7 @@ import logging
 import time
 import traceback
 import warnings
+from collections.abc import Iterator
 from typing import Any
 
 #: The programs this server runs, with what each one does.
@@ -22,9 +23,12 @@ PROGRAMS = {
     "estimator": "EstimatorV2: estimates expectation values of observables",
 }
 
-#: Options with no meaning on a simulator; accepted and named in the job's logs as not applied.
-_SAMPLER_APPLIED = {"default_shots", "simulator", "execution", "run_options"}
-_ESTIMATOR_APPLIED = {"default_shots", "default_precision", "simulator"}
+#: The options each program applies, as dotted paths. Every other option that is set is accepted
+#: and named in the job's logs as not applied, never silently dropped.
+APPLIED_OPTIONS = {
+    "sampler": frozenset({"default_shots", "simulator.seed_simulator"}),
+    "estimator": frozenset({"default_shots", "default_precision", "simulator.seed_simulator"}),
+}
 
 
 class ParamsError(ValueError):
@@ -84,6 +88,16 @@ def validate_params(program_id: str, params: str, n_qubits: int) -> None:
             )
 
 
+def set_options(options: dict[str, Any], prefix: str = "") -> Iterator[str]:
+    """Dotted paths of the options that are set (not None, not an empty list or mapping)."""
+    for key, value in options.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict):
+            yield from set_options(value, f"{path}.")
+        elif value is not None and not (isinstance(value, list) and not value):
+            yield path
+
+
 class ProgramRunner:
     """Runs tasks in a worker process, keeping each backend's simulator for the next job."""
 
@@ -120,20 +134,18 @@ class ProgramRunner:
             prim_options["seed_simulator"] = seed
         run_kwargs: dict[str, Any] = {}
         if program_id == "sampler":
-            applied = _SAMPLER_APPLIED
             if shots := options.get("default_shots"):
                 prim_options["default_shots"] = shots
             primitive: Any = BackendSamplerV2(backend=backend, options=prim_options)
         else:
-            applied = _ESTIMATOR_APPLIED
             if shots := options.get("default_shots"):
                 run_kwargs["precision"] = 1 / shots**0.5
             if precision := options.get("default_precision"):
                 prim_options["default_precision"] = precision
             primitive = BackendEstimatorV2(backend=backend, options=prim_options)
-        ignored = sorted(k for k, v in options.items() if k not in applied and v not in ({}, None))
+        ignored = sorted(set(set_options(options)) - APPLIED_OPTIONS[program_id])
         if ignored:
-            log.warning("Options with no effect on this simulator, not applied: %s", ignored)
+            log.warning("Options not applied by this server: %s", ", ".join(ignored))
         log.info("Running %s on %s with %d PUB(s).", program_id, task["backend"]["name"], len(pubs))
         started = time.perf_counter()
         result = primitive.run(pubs, **run_kwargs).result()

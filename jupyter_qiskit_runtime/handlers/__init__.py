@@ -2,7 +2,13 @@
 
 from .backends import default_handlers as _backend_handlers
 from .jobs import default_handlers as _job_handlers
+from .service import UnknownEndpointHandler
 from .service import default_handlers as _service_handlers
 
-#: Every route of the API, relative to ``{base_url}qiskit-runtime``.
-default_handlers = [*_service_handlers, *_backend_handlers, *_job_handlers]
+#: Every route of the API, relative to ``{base_url}qiskit-runtime``; unknown paths last.
+default_handlers = [
+    *_service_handlers,
+    *_backend_handlers,
+    *_job_handlers,
+    (r"/v1/(.*)", UnknownEndpointHandler),
+]

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import inspect
-
 from jupyter_server.auth.decorator import allow_unauthenticated, authorized
 from tornado import web
 
-from ..runtime.errors import InvalidRequestError, NotAuthorizedError
+from ..runtime.errors import InvalidRequestError, NotAuthorizedError, NotFoundError
 from ..runtime.tokens import TokenIdentity
 from .base import RuntimeHandler
 
@@ -46,6 +44,19 @@ class IAMTokenHandler(RuntimeHandler):
     def check_xsrf_cookie(self) -> None:
         """No cookie authenticates this endpoint, so there is no cross-site request to forge."""
 
+    async def prepare(self) -> None:  # type: ignore[override]
+        """Present the form's API key to Jupyter as a token, before Jupyter identifies the user.
+
+        Identity providers may look a request's user up only once (JupyterHub's caches it), so
+        the key must be in place for that first and only lookup.
+        """
+        apikey = self.get_body_argument("apikey", "").strip()
+        if apikey:
+            self.request.headers["Authorization"] = f"token {apikey}"
+        else:
+            self.request.headers.pop("Authorization", None)
+        await super().prepare()
+
     @allow_unauthenticated
     async def post(self) -> None:
         """Answer as IBM Cloud IAM does: a JWT ``access_token`` with ``exp`` and ``iat``."""
@@ -55,15 +66,53 @@ class IAMTokenHandler(RuntimeHandler):
             raise InvalidRequestError(
                 f"Send grant_type={APIKEY_GRANT} and apikey=<a Jupyter token> as a form."
             )
-        self.request.headers["Authorization"] = f"token {apikey}"
-        self._token_authenticated = False
-        user = self.identity_provider.get_user(self)
-        if inspect.isawaitable(user):
-            user = await user
+        user = self.current_user
+        # A login cookie identifies a user too, but only a key that works on its own counts.
         if user is None or not self.identity_provider.is_token_authenticated(self):
             raise NotAuthorizedError("The API key is not a token this Jupyter server accepts.")
         identity = TokenIdentity(self.shared_owner or user.username, user.name, user.display_name)
         self.write_json(self.tokens.issue(identity))
+
+
+class UnknownEndpointHandler(RuntimeHandler):
+    """Any other path under the API: a JSON 404 that the client can show, not an HTML page."""
+
+    def _unknown(self) -> None:
+        raise NotFoundError(
+            f"This server does not implement {self.request.method} {self.request.path}. "
+            "It serves backends, jobs (create, list, get, results, cancel, logs, metrics) "
+            "and instances/usage."
+        )
+
+    @web.authenticated
+    @authorized
+    def get(self, *args: str) -> None:
+        """Not implemented here."""
+        self._unknown()
+
+    @web.authenticated
+    @authorized
+    def post(self, *args: str) -> None:
+        """Not implemented here."""
+        self._unknown()
+
+    @web.authenticated
+    @authorized
+    def put(self, *args: str) -> None:
+        """Not implemented here."""
+        self._unknown()
+
+    @web.authenticated
+    @authorized
+    def patch(self, *args: str) -> None:
+        """Not implemented here."""
+        self._unknown()
+
+    @web.authenticated
+    @authorized
+    def delete(self, *args: str) -> None:
+        """Not implemented here."""
+        self._unknown()
 
 
 default_handlers = [
