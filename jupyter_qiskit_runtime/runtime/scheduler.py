@@ -71,7 +71,8 @@ class JobScheduler:
         self._on_activity = on_activity
         self._executor = ThreadPoolExecutor(pool_size, thread_name_prefix="qiskit-runtime-job")
         self._workers = WorkerPool(pool_size)
-        self._lock = threading.Lock()
+        # Re-entrant: a future's done-callback may run inside _dispatch, which holds it.
+        self._lock = threading.RLock()
         self._queues: dict[str, deque[str]] = {}
         self._turns: deque[str] = deque()
         self._running: dict[str, threading.Event] = {}
@@ -241,7 +242,11 @@ class JobScheduler:
                     self._running.pop(job_id)
                     break
                 self._futures.add(future)
-                future.add_done_callback(self._futures.discard)
+                future.add_done_callback(self._future_done)
+
+    def _future_done(self, future: Future[None]) -> None:
+        with self._lock:
+            self._futures.discard(future)
 
     def _run(self, job_id: str) -> None:
         try:
