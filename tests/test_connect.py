@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import subprocess
@@ -176,3 +177,14 @@ def test_token_exchange_works_with_a_provider_that_identifies_once(two_users) ->
     assert claims["sub"] == "bob"
     wrong = requests.post(url, data={"grant_type": grant, "apikey": "eve-token"}, timeout=30)
     assert wrong.status_code == 401
+
+
+def test_the_client_never_holds_the_jupyter_token(server: ServerProcess) -> None:
+    """``connect()`` gives the client a runtime API key, not the Jupyter token, so a deep copy of
+    a backend (which builds a fresh authenticator) carries only that key."""
+    service = connect(server.url, server.token)
+    backend = service.backend("fake_manila@aer_ideal")
+    clone = copy.deepcopy(backend)
+    held = [service._account.token, clone._api_client._session.auth.api_key]
+    assert server.token not in held
+    assert all(key.count(".") == 2 for key in held), "the client holds a JWT API key"

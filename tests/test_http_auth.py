@@ -160,3 +160,35 @@ async def test_tampered_forged_or_expired_bearer_tokens_are_refused(
     # The same issuer with an unexpired lifetime is accepted: the refusals above are not a fluke.
     response = await anon_fetch(*API, "jobs", headers={"Authorization": f"Bearer {genuine}"})
     assert response.code == 200
+
+
+async def test_runtime_api_key_grants_this_api_and_the_token_exchange(
+    anon_fetch, jp_fetch, jp_serverapp
+) -> None:
+    """``POST iam/apikeys`` (Jupyter-authenticated) issues a runtime API key. The key works as
+    ``apikey`` on every endpoint and at the token exchange, but is not a bearer token, and it is
+    no Jupyter credential: the rest of the Jupyter server refuses it."""
+    assert (
+        await anon_fetch("qiskit-runtime", "iam", "apikeys", method="POST", body="")
+    ).code == 403
+    issued = decode(await jp_fetch("qiskit-runtime", "iam", "apikeys", method="POST", body=""))
+    key = issued["apikey"]
+    assert issued["owner"] == getpass.getuser()
+    assert key != jp_serverapp.identity_provider.token
+
+    codes = await _codes(anon_fetch, {"Authorization": f"apikey {key}"}, job="{}")
+    assert codes == AUTHENTICATED_CODES
+    exchanged = await anon_fetch(*IAM, **_iam_form(key))
+    assert exchanged.code == 200
+    access = decode(exchanged)["access_token"]
+    assert (await anon_fetch(*API, headers={"Authorization": f"Bearer {access}"})).code == 200
+
+    as_bearer = await _codes(anon_fetch, {"Authorization": f"Bearer {key}"})
+    assert as_bearer == dict.fromkeys(as_bearer, 403)
+    for scheme in ("token", "Bearer"):
+        jupyter_api = await anon_fetch(
+            "api", "contents", headers={"Authorization": f"{scheme} {key}"}
+        )
+        assert jupyter_api.code == 403
+    # An access token is no API key: it cannot be traded for more access tokens.
+    assert (await anon_fetch(*IAM, **_iam_form(access))).code == 401

@@ -17,7 +17,7 @@ from tornado import web
 
 from ..runtime import errors
 from ..runtime.service import QiskitRuntime
-from ..runtime.tokens import TokenIssuer
+from ..runtime.tokens import ACCESS_TOKEN, API_KEY, TokenIdentity, TokenIssuer
 
 #: HTTP status for each domain error; the most specific class listed wins.
 STATUS_BY_ERROR: dict[type[errors.RuntimeServiceError], int] = {
@@ -62,18 +62,28 @@ class RuntimeHandler(ExtensionHandlerMixin, APIHandler):
         self.shared_owner = shared_owner
 
     async def prepare(self) -> None:  # type: ignore[override]
-        """Authenticate by a bearer token this server issued, else by Jupyter's own means.
+        """Authenticate by a credential this extension issued, else by Jupyter's own means.
 
-        The client falls back to ``Authorization: apikey <key>`` when it cannot get a bearer
-        token; that key is a Jupyter credential, so it is handed to Jupyter as a token.
+        ``Bearer`` may carry one of our access tokens. The client falls back to
+        ``Authorization: apikey <key>`` when it cannot get one: that key is either a runtime API
+        key of ours or a Jupyter credential, which is then handed to Jupyter as a token.
         """
         scheme, _, credential = self.request.headers.get("Authorization", "").partition(" ")
-        identity = self.tokens.verify(credential.strip()) if scheme.lower() == "bearer" else None
+        scheme, credential = scheme.lower(), credential.strip()
+        identity = None
+        if scheme == "bearer":
+            identity = self.tokens.verify(credential, ACCESS_TOKEN)
+        elif scheme == "apikey" and credential:
+            identity = self.tokens.verify(credential, API_KEY)
+            if identity is None:
+                self.request.headers["Authorization"] = f"token {credential}"
         if identity is None:
-            if scheme.lower() == "apikey" and credential:
-                self.request.headers["Authorization"] = f"token {credential.strip()}"
             await super().prepare()
-            return
+        else:
+            self.authenticate_as(identity)
+
+    def authenticate_as(self, identity: TokenIdentity) -> None:
+        """Accept the request as ``identity``'s, with the checks Jupyter makes for a token."""
         if not self.check_host():
             raise web.HTTPError(403)
         user = User(
@@ -89,6 +99,11 @@ class RuntimeHandler(ExtensionHandlerMixin, APIHandler):
     def owner(self) -> str:
         """The username that owns what this request creates or reads."""
         return self.shared_owner or str(self.current_user.username)
+
+    def identity(self) -> TokenIdentity:
+        """The owner, as the credentials this extension issues name it."""
+        user = self.current_user
+        return TokenIdentity(self.owner, str(user.name), str(user.display_name))
 
     def write_json(self, data: Any, status: int = 200) -> None:
         """Answer with a JSON document."""

@@ -6,7 +6,7 @@ from jupyter_server.auth.decorator import allow_unauthenticated, authorized
 from tornado import web
 
 from ..runtime.errors import InvalidRequestError, NotAuthorizedError, NotFoundError
-from ..runtime.tokens import TokenIdentity
+from ..runtime.tokens import API_KEY
 from .base import RuntimeHandler
 
 #: The grant type IBM Cloud IAM uses for an API key.
@@ -45,12 +45,16 @@ class IAMTokenHandler(RuntimeHandler):
         """No cookie authenticates this endpoint, so there is no cross-site request to forge."""
 
     async def prepare(self) -> None:  # type: ignore[override]
-        """Present the form's API key to Jupyter as a token, before Jupyter identifies the user.
+        """Identify the form's API key: a runtime API key of ours, or a Jupyter credential.
 
-        Identity providers may look a request's user up only once (JupyterHub's caches it), so
-        the key must be in place for that first and only lookup.
+        A Jupyter credential is presented to Jupyter as a token before Jupyter identifies the
+        user: identity providers may look a request's user up only once (JupyterHub's caches it).
         """
         apikey = self.get_body_argument("apikey", "").strip()
+        identity = self.tokens.verify(apikey, API_KEY) if apikey else None
+        if identity is not None:
+            self.authenticate_as(identity)
+            return
         if apikey:
             self.request.headers["Authorization"] = f"token {apikey}"
         else:
@@ -70,8 +74,23 @@ class IAMTokenHandler(RuntimeHandler):
         # A login cookie identifies a user too, but only a key that works on its own counts.
         if user is None or not self.identity_provider.is_token_authenticated(self):
             raise NotAuthorizedError("The API key is not a token this Jupyter server accepts.")
-        identity = TokenIdentity(self.shared_owner or user.username, user.name, user.display_name)
-        self.write_json(self.tokens.issue(identity))
+        self.write_json(self.tokens.issue(self.identity()))
+
+
+class ApiKeyHandler(RuntimeHandler):
+    """``POST /iam/apikeys``: a runtime API key for the authenticated user.
+
+    The key grants this API only, not the rest of the Jupyter server; ``connect()`` gives it to
+    the client in place of the Jupyter token.
+    """
+
+    @web.authenticated
+    @authorized
+    def post(self) -> None:
+        """Issue an API key (201)."""
+        self.write_json(
+            {"apikey": self.tokens.issue_api_key(self.identity()), "owner": self.owner}, status=201
+        )
 
 
 class UnknownEndpointHandler(RuntimeHandler):
@@ -119,4 +138,5 @@ default_handlers = [
     (r"/v1/?", RootHandler),
     (r"/v1/instances/usage", UsageHandler),
     (r"/iam/identity/token", IAMTokenHandler),
+    (r"/iam/apikeys", ApiKeyHandler),
 ]

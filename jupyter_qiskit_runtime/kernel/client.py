@@ -1,5 +1,10 @@
 """``connect()``: a genuine ``QiskitRuntimeService`` talking to a Jupyter server's runtime API.
 
+The Jupyter token is used once, to get a runtime API key from the server; the client only ever
+holds that key, which grants the runtime API and nothing else of the Jupyter server. (The client
+may send its key elsewhere: a deep copy of a backend builds a new authenticator that asks IBM
+Cloud's IAM host, as the environment says after ``connect()`` returns.)
+
 Nothing in qiskit-ibm-runtime is patched: the service is built with public arguments
 (``url_resolver``), and the two switches the client reads from the environment while it is
 constructed are set only for that moment, under a lock, and restored:
@@ -57,21 +62,52 @@ def _environment(**values: str) -> Iterator[None]:
                     os.environ[name] = value
 
 
+class ConnectionRefused(RuntimeError):
+    """The server could not be reached, or did not accept the credential."""
+
+
+def request_api_key(url: str, token: str, verify: bool = True) -> str:
+    """Trade a Jupyter credential for a runtime API key at the server at ``url``."""
+    import requests
+
+    _, iam_url = api_urls(url)
+    try:
+        response = requests.post(
+            f"{iam_url}/apikeys",
+            headers={"Authorization": f"token {token}"},
+            timeout=30,
+            verify=verify,
+        )
+    except requests.RequestException as exc:
+        raise ConnectionRefused(f"Could not reach the Jupyter server at {url}: {exc}") from exc
+    if response.status_code in (401, 403):
+        raise ConnectionRefused(f"The Jupyter server at {url} did not accept the token.")
+    if response.status_code == 404:
+        raise ConnectionRefused(
+            f"The Jupyter server at {url} has no Qiskit Runtime API: is jupyter_qiskit_runtime "
+            "installed and enabled there?"
+        )
+    response.raise_for_status()
+    return str(response.json()["apikey"])
+
+
 def connect(url: str, token: str, **service_kwargs: Any) -> QiskitRuntimeService:
     """A ``QiskitRuntimeService`` for the runtime API of the Jupyter server at ``url``.
 
     Args:
         url: The Jupyter server's URL, including its base_url (``http://127.0.0.1:8888/``).
         token: A credential that server accepts (its Jupyter token, or a JupyterHub API token).
+            It is sent once, to that server, for a runtime API key; the service holds the key.
         service_kwargs: Further arguments for ``QiskitRuntimeService`` (``verify``, ``proxies``).
     """
     from qiskit_ibm_runtime import QiskitRuntimeService
 
+    api_key = request_api_key(url, token, verify=service_kwargs.get("verify", True) is not False)
     api_url, iam_url = api_urls(url)
     with _environment(IAM_URL=iam_url, QISKIT_FUNCTIONS_EXPERIMENTAL="1"):
         return QiskitRuntimeService(
             channel="ibm_quantum_platform",
-            token=token,
+            token=api_key,
             url=api_url,
             instance=LOCAL_INSTANCE,
             url_resolver=resolve_url,

@@ -1,10 +1,15 @@
-"""Short-lived bearer tokens traded for a Jupyter credential, in the shape IBM Cloud IAM issues.
+"""Credentials this extension issues: runtime API keys and short-lived access tokens.
 
 The official client trades its API key for a bearer token at ``{IAM_URL}/identity/token`` and reads
-a JWT ``access_token`` with ``exp`` and ``iat``. This server answers that exchange for a Jupyter
-credential, so an unmodified client can use a Jupyter token as its API key. Tokens are HS256 JWTs
-signed with a key derived from Jupyter's cookie secret, so they outlive a server restart exactly as
-long as Jupyter's own login cookies do.
+a JWT ``access_token`` with ``exp`` and ``iat``. This server answers that exchange, for a Jupyter
+credential or for one of its own *runtime API keys*. An API key grants this API and nothing else
+of the Jupyter server (no kernels, files or terminals), so ``connect()`` hands the client an API
+key rather than the Jupyter token: whatever the client does with its key, the Jupyter token stays
+out of it.
+
+Both are HS256 JWTs signed with a key derived from Jupyter's cookie secret, so they stay valid
+across a server restart exactly as long as Jupyter's own login cookies do. Access tokens expire;
+API keys last as long as that secret.
 """
 
 from __future__ import annotations
@@ -19,6 +24,9 @@ import jwt
 
 #: The ``aud`` claim that marks a token as ours.
 AUDIENCE = "jupyter-qiskit-runtime"
+
+#: The two kinds of credential, in the ``kind`` claim.
+ACCESS_TOKEN, API_KEY = "access", "apikey"
 
 
 @dataclass(frozen=True)
@@ -38,20 +46,26 @@ class TokenIssuer:
         self._key = hmac.new(secret, purpose, hashlib.sha256).digest()
         self.lifetime_seconds = lifetime_seconds
 
+    def _encode(self, identity: TokenIdentity, kind: str, **claims: Any) -> str:
+        claims.update(
+            sub=identity.username,
+            name=identity.name,
+            display_name=identity.display_name,
+            aud=AUDIENCE,
+            kind=kind,
+            iat=int(time.time()),
+        )
+        return jwt.encode(claims, self._key, algorithm="HS256")
+
+    def issue_api_key(self, identity: TokenIdentity) -> str:
+        """A runtime API key for ``identity``: it grants this API only, and does not expire."""
+        return self._encode(identity, API_KEY)
+
     def issue(self, identity: TokenIdentity) -> dict[str, Any]:
-        """A token response in the shape of IBM Cloud IAM's ``/identity/token``."""
-        now = int(time.time())
-        expires = now + self.lifetime_seconds
-        claims = {
-            "sub": identity.username,
-            "name": identity.name,
-            "display_name": identity.display_name,
-            "aud": AUDIENCE,
-            "iat": now,
-            "exp": expires,
-        }
+        """An access token response in the shape of IBM Cloud IAM's ``/identity/token``."""
+        expires = int(time.time()) + self.lifetime_seconds
         return {
-            "access_token": jwt.encode(claims, self._key, algorithm="HS256"),
+            "access_token": self._encode(identity, ACCESS_TOKEN, exp=expires),
             "refresh_token": "not_supported",
             "token_type": "Bearer",
             "expires_in": self.lifetime_seconds,
@@ -59,11 +73,13 @@ class TokenIssuer:
             "scope": "ibm openid",
         }
 
-    def verify(self, token: str) -> TokenIdentity | None:
-        """The identity in a valid, unexpired token of ours; ``None`` for anything else."""
+    def verify(self, token: str, kind: str) -> TokenIdentity | None:
+        """The identity in a valid credential of ours of that ``kind``; ``None`` otherwise."""
         try:
             claims = jwt.decode(token, self._key, algorithms=["HS256"], audience=AUDIENCE)
         except jwt.PyJWTError:
+            return None
+        if claims.get("kind") != kind:
             return None
         return TokenIdentity(
             username=str(claims["sub"]),
