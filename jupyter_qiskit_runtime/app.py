@@ -6,6 +6,7 @@ import asyncio
 import getpass
 import os
 from datetime import UTC, datetime
+from importlib.metadata import version
 from typing import Any
 
 import psutil
@@ -22,6 +23,21 @@ from .runtime.tokens import TokenIssuer
 
 #: Where the API lives, relative to the server's base_url.
 URL_PREFIX = "/qiskit-runtime"
+
+#: The oldest qiskit-ibm-runtime the server side runs with (the kernel side needs less).
+MIN_SERVER_CLIENT_VERSION = (0, 51)
+
+
+def check_server_requirements() -> None:
+    """Refuse to serve with a qiskit-ibm-runtime older than the server side needs."""
+    installed = version("qiskit-ibm-runtime")
+    if tuple(int(part) for part in installed.split(".")[:2]) < MIN_SERVER_CLIENT_VERSION:
+        needed = ".".join(map(str, MIN_SERVER_CLIENT_VERSION))
+        raise RuntimeError(
+            f"jupyter_qiskit_runtime serves the API with qiskit-ibm-runtime {needed} or newer; "
+            f"this environment has {installed}. Run `pip install 'qiskit-ibm-runtime>={needed}'` "
+            "in the Jupyter server's environment (kernels may keep an older client)."
+        )
 
 
 class QiskitRuntimeApp(ExtensionApp):
@@ -112,6 +128,7 @@ class QiskitRuntimeApp(ExtensionApp):
 
     def initialize_settings(self) -> None:
         """Build the runtime (store, scheduler, thread pool) and start recovering old jobs."""
+        check_server_requirements()
         config = RuntimeConfig(
             db_path=self._db_path(),
             journal_mode=self.journal_mode,
