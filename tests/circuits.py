@@ -78,3 +78,20 @@ def sampler_job_body(backend: str, circuit: QuantumCircuit, shots: int = 100) ->
         "backend": backend,
         "params": params_for([(circuit, None, shots)]),
     }
+
+
+@cache
+def manila_blocker() -> QuantumCircuit:
+    """An ISA circuit for fake_manila that noisy simulation runs shot by shot (mid-circuit
+    measurements): about 0.25 ms a shot here, so a million shots take minutes."""
+    qc = QuantumCircuit(5, 5)
+    for layer in range(10):
+        qc.h(range(5))
+        for q in range(4):
+            qc.cx(q, q + 1)
+        qc.measure(layer % 5, layer % 5)
+    qc.measure(range(5), range(5))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        backend = FakeManilaV2()
+    return generate_preset_pass_manager(1, backend=backend, seed_transpiler=1).run(qc)

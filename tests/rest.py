@@ -29,6 +29,12 @@ class RestClient:
             f"{self.server.api}/{path}", headers=self.headers, json=json, timeout=60
         )
 
+    def request(self, method: str, path: str, json: Any = None) -> requests.Response:
+        """Any method on ``{api}/{path}``, with a JSON body if given."""
+        return requests.request(
+            method, f"{self.server.api}/{path}", headers=self.headers, json=json, timeout=60
+        )
+
     def submit(self, body: dict[str, Any]) -> str:
         """Submit a job; its id."""
         response = self.post("jobs", json=body)

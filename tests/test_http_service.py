@@ -130,10 +130,10 @@ async def test_unimplemented_endpoint_is_a_json_404(jp_fetch, anon_fetch) -> Non
     """A path under the API that this server does not serve is a JSON 404 the client can show
     (not Jupyter's HTML page), and still needs credentials."""
     message = await error_of(
-        jp_fetch(*API, "sessions", method="POST", body=json.dumps({"mode": "batch"})), 404
+        jp_fetch(*API, "no-such-endpoint", method="POST", body=json.dumps({"mode": "batch"})), 404
     )
-    assert "does not implement POST" in message and "sessions" in message
-    anonymous = await anon_fetch(*API, "sessions", method="POST", body="{}")
+    assert "does not implement POST" in message and "no-such-endpoint" in message
+    anonymous = await anon_fetch(*API, "no-such-endpoint", method="POST", body="{}")
     assert anonymous.code == 403
     assert "error" in json.loads(anonymous.body)
 

@@ -60,6 +60,7 @@ class JobScheduler:
         retention_days: float,
         log: logging.Logger,
         on_activity: Callable[[], None] = lambda: None,
+        session_refusal: Callable[[str], str | None] = lambda session_id: None,
     ) -> None:
         self._store = store
         self._catalog = catalog
@@ -69,6 +70,7 @@ class JobScheduler:
         self._retention = timedelta(days=retention_days) if retention_days > 0 else None
         self._log = log
         self._on_activity = on_activity
+        self._session_refusal = session_refusal
         self._executor = ThreadPoolExecutor(pool_size, thread_name_prefix="qiskit-runtime-job")
         self._workers = WorkerPool(pool_size)
         # Re-entrant: a future's done-callback may run inside _dispatch, which holds it.
@@ -269,10 +271,16 @@ class JobScheduler:
     def _run_job(self, job_id: str) -> None:
         with self._lock:
             cancelled = self._running[job_id]
+        record = self._store.get(job_id)
+        refusal = record.session_id and self._session_refusal(record.session_id)
+        if refusal:
+            self._store.finish(
+                job_id, CANCELLED, reason=f"Not run: {refusal}", only_if=frozenset({QUEUED})
+            )
+            return
         if not self._store.mark_running(job_id):
             return
         self._on_activity()
-        record = self._store.get(job_id)
         task = {
             "job_id": job_id,
             "program_id": record.program_id,

@@ -7,15 +7,23 @@ imports; errors are the domain exceptions of ``errors``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from .._version import __version__
 from .catalog import BackendCatalog
-from .errors import InvalidRequestError, ProgramNotFoundError, ServiceUnavailableError
+from .errors import (
+    InvalidRequestError,
+    InvalidStateError,
+    ProgramNotFoundError,
+    ServiceUnavailableError,
+)
 from .jobs import JobRequest, job_to_api, metrics_to_api, parse_json_body
 from .scheduler import JobScheduler
+from .sessions import SessionManager, SessionRequest
 from .store import FAILED, JobStore
 
 
@@ -47,6 +55,7 @@ class QiskitRuntime:
         self.log = log
         self.catalog = catalog or BackendCatalog()
         self.store = JobStore(config.db_path, config.journal_mode)
+        self.sessions = SessionManager(self.store)
         self.scheduler = JobScheduler(
             store=self.store,
             catalog=self.catalog,
@@ -56,6 +65,7 @@ class QiskitRuntime:
             retention_days=config.retention_days,
             log=log,
             on_activity=on_activity,
+            session_refusal=self.sessions.refusal,
         )
         self._closed = False
 
@@ -132,6 +142,8 @@ class QiskitRuntime:
         if self._closed:
             raise ServiceUnavailableError("The server is shutting down and takes no new jobs.")
         request = await asyncio.to_thread(self._validated_request, body)
+        if request.session_id:
+            self.sessions.admit(owner, request.session_id, request.backend)
         record = self.scheduler.submit(owner, request)
         return {"id": record.id, "backend": record.backend, "session_id": record.session_id}
 
@@ -193,3 +205,30 @@ class QiskitRuntime:
         """A job's metrics."""
         record = self.store.get(job_id, owner)
         return metrics_to_api(record, self.scheduler.position_in_queue(job_id))
+
+    # -- sessions ---------------------------------------------------------------------------
+
+    def create_session(self, owner: str, body: bytes) -> dict[str, Any]:
+        """Open a session (``mode`` dedicated) or a batch (``mode`` batch) on a backend."""
+        request = SessionRequest.from_body(parse_json_body(body, self.config.max_payload_bytes))
+        self.catalog.get(request.backend)
+        return self.sessions.create(owner, request).to_api(datetime.now(UTC))
+
+    def session(self, owner: str, session_id: str) -> dict[str, Any]:
+        """One of ``owner``'s sessions."""
+        return self.sessions.get(owner, session_id).to_api(datetime.now(UTC))
+
+    def update_session(self, owner: str, session_id: str, body: bytes) -> None:
+        """``PATCH``: the one change a client can make is to stop the session accepting jobs."""
+        update = parse_json_body(body, self.config.max_payload_bytes)
+        if not isinstance(update, dict) or update.get("accepting_jobs") is not False:
+            raise InvalidRequestError(
+                'Send {"accepting_jobs": false} to close a session; it cannot be reopened.'
+            )
+        self.sessions.stop_accepting(owner, session_id)
+
+    def cancel_session(self, owner: str, session_id: str) -> None:
+        """Close the session now and cancel its queued and running jobs."""
+        for job_id in self.sessions.close(owner, session_id):
+            with contextlib.suppress(InvalidStateError):  # it finished meanwhile
+                self.scheduler.cancel(job_id, owner)

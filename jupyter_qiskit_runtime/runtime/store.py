@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -59,6 +59,21 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX jobs_owner_created ON jobs (owner, created);
     CREATE INDEX jobs_status ON jobs (status);
+    """,
+    """
+    CREATE TABLE sessions (
+        id TEXT PRIMARY KEY,
+        owner TEXT NOT NULL,
+        backend TEXT NOT NULL,
+        mode TEXT NOT NULL,
+        max_ttl INTEGER NOT NULL,
+        interactive_ttl INTEGER NOT NULL,
+        accepting_jobs INTEGER NOT NULL DEFAULT 1,
+        created TEXT NOT NULL,
+        closed_at TEXT
+    );
+    CREATE INDEX sessions_owner ON sessions (owner);
+    CREATE INDEX jobs_session ON jobs (session_id);
     """,
 )
 
@@ -166,6 +181,15 @@ class JobStore:
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
+
+    def transaction(self) -> AbstractContextManager[sqlite3.Connection]:
+        """A write transaction, for the runtime's other tables (sessions)."""
+        return self._transaction()
+
+    def query(self, sql: str, args: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        """The rows a read-only statement selects."""
+        with self._lock:
+            return list(self._db.execute(sql, args).fetchall())
 
     def close(self) -> None:
         """Close the database connection."""
