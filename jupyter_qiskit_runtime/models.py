@@ -320,12 +320,20 @@ class Workload(WireModel):
     usage_seconds: float | None = Field(None, description="Null until it is final.")
 
 
+class PageLink(WireModel):
+    """A link to a neighbouring page of a listing."""
+
+    href: str = Field(description="The page's URL, with its opaque cursor.")
+
+
 class WorkloadList(WireModel):
-    """``GET /v1/workloads``: a page of workloads with cursors to the pages around it."""
+    """``GET /v1/workloads``: a page of workloads with links to the pages around it."""
 
     workloads: list[Workload]
-    next: str | None = None
-    previous: str | None = None
+    total_count: int = Field(description="Workloads matching the filters, over all pages.")
+    limit: int
+    next: PageLink | None = None
+    previous: PageLink | None = None
 
 
 # -- sessions ---------------------------------------------------------------------------------

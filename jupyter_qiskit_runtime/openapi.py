@@ -108,7 +108,7 @@ _JOB_FILTERS = (
     Query("created_after", "Only jobs created at or after this time (UTC).", _DATE_TIME),
     Query("created_before", "Only jobs created at or before this time (UTC).", _DATE_TIME),
     Query("sort", "ASC for oldest first; newest first otherwise.", {"enum": ["ASC", "DESC"]}),
-    Query("exclude_params", "Listings never include params; accepted for the client.", _BOOLEAN),
+    Query("exclude_params", "false: include each job's params (never a private job's).", _BOOLEAN),
 )
 
 _WORKLOAD_FILTERS = (
@@ -127,7 +127,11 @@ _WORKLOAD_FILTERS = (
     Query("include_mocks", "Accepted; this server has no mock backends.", _BOOLEAN),
 )
 
-_CALIBRATION = Query("calibration_id", "A calibration of the backend; accepted.")
+_CALIBRATION = Query(
+    "calibration_id",
+    "The backend's one calibration (`<metadata>-<last update, UTC>`, or `<metadata>-ideal`); "
+    "any other id is a 404.",
+)
 
 #: Every operation of the API, by path relative to ``{base_url}qiskit-runtime``.
 ROUTES: dict[str, tuple[Operation, ...]] = {
@@ -163,8 +167,9 @@ ROUTES: dict[str, tuple[Operation, ...]] = {
     ),
     "/v1/backends/{name}/properties": (
         Operation("GET", "get_backend_properties", "A backend's calibration properties",
-                  "backends", {200: m.BackendProperties}, (404,),
-                  query=(Query("updated_before", "Accepted.", _DATE_TIME), _CALIBRATION)),
+                  "backends", {200: m.BackendProperties}, (400, 404),
+                  query=(Query("updated_before", "ISO 8601; 404 if earlier than the calibration.",
+                               _DATE_TIME), _CALIBRATION)),
     ),
     "/v1/backends/{name}/status": (
         Operation("GET", "get_backend_status", "A backend's status and queue length", "backends",
@@ -206,7 +211,7 @@ ROUTES: dict[str, tuple[Operation, ...]] = {
                   (400, 404), m.TagsUpdate),
     ),
     "/v1/workloads": (
-        Operation("GET", "list_workloads", "The user's jobs, sessions and batches", "jobs",
+        Operation("GET", "list_workloads", "The user's jobs, as workloads of mode `job`", "jobs",
                   {200: m.WorkloadList}, (400,), query=_WORKLOAD_FILTERS),
     ),
     "/v1/sessions": (

@@ -61,7 +61,7 @@ async def test_bell_job_runs_end_to_end(jp_fetch) -> None:
     stamps = metrics["timestamps"]
     assert all(stamps[k] for k in ("created", "running", "finished"))
     assert stamps["created"] <= stamps["running"] <= stamps["finished"]
-    assert metrics["usage"]["status"] == "done"
+    assert metrics["usage"]["status"] == "complete"
     assert metrics["position_in_queue"] is None
 
     listing = await get_json(jp_fetch, "jobs", params={"pending": "false"})

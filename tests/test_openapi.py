@@ -164,6 +164,11 @@ async def test_job_answers_fit_the_models(jp_fetch) -> None:
     assert [j.id for j in page.jobs] == [created.id]
     metrics = _fits(m.JobMetrics, await get_json(jp_fetch, "jobs", created.id, "metrics"))
     assert metrics.timestamps.finished is not None and metrics.num_qubits
+    second = decode(await jp_fetch(*API, "jobs", method="POST", body=json.dumps(body)))["id"]
+    workloads = _fits(m.WorkloadList, await get_json(jp_fetch, "workloads", params={"limit": "1"}))
+    assert workloads.total_count == 2 and workloads.next is not None
+    assert [w.id for w in workloads.workloads] == [created.id]
+    assert second != created.id
 
 
 async def test_error_answers_fit_the_error_model(jp_fetch) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from jupyter_qiskit_runtime.runtime.errors import JobNotFoundError
+from jupyter_qiskit_runtime.runtime.listing import list_jobs
 from jupyter_qiskit_runtime.runtime.store import (
     CANCELLED,
     COMPLETED,
@@ -261,26 +262,26 @@ def ids(page: tuple[list[JobRecord], int]) -> tuple[list[str], int]:
 
 def test_list_jobs_pages_newest_first_with_total(populated: JobStore) -> None:
     """Pages are newest first by default; the total counts all of the owner's jobs only."""
-    assert ids(populated.list_jobs("alice", limit=2)) == (["a4", "a3"], 5)
-    assert ids(populated.list_jobs("alice", limit=2, offset=2)) == (["a2", "a1"], 5)
-    assert ids(populated.list_jobs("alice", limit=2, offset=4)) == (["a0"], 5)
-    assert ids(populated.list_jobs("alice", limit=2, offset=10)) == ([], 5)
-    assert ids(populated.list_jobs("bob")) == (["b0"], 1)
-    assert ids(populated.list_jobs("carol")) == ([], 0)
+    assert ids(list_jobs(populated, "alice", limit=2)) == (["a4", "a3"], 5)
+    assert ids(list_jobs(populated, "alice", limit=2, offset=2)) == (["a2", "a1"], 5)
+    assert ids(list_jobs(populated, "alice", limit=2, offset=4)) == (["a0"], 5)
+    assert ids(list_jobs(populated, "alice", limit=2, offset=10)) == ([], 5)
+    assert ids(list_jobs(populated, "bob")) == (["b0"], 1)
+    assert ids(list_jobs(populated, "carol")) == ([], 0)
 
 
 def test_list_jobs_ascending(populated: JobStore) -> None:
     """``descending=False`` lists oldest first."""
-    assert ids(populated.list_jobs("alice", descending=False, limit=3)) == (["a0", "a1", "a2"], 5)
+    assert ids(list_jobs(populated, "alice", descending=False, limit=3)) == (["a0", "a1", "a2"], 5)
 
 
 def test_list_jobs_filters(populated: JobStore) -> None:
     """Pending means queued or running; not pending means final; backend and program filter."""
-    assert ids(populated.list_jobs("alice", pending=True)) == (["a4", "a3", "a2"], 3)
-    assert ids(populated.list_jobs("alice", pending=False)) == (["a1", "a0"], 2)
-    assert ids(populated.list_jobs("alice", backend="ideal_5q@aer_ideal")) == (["a3", "a1"], 2)
-    assert ids(populated.list_jobs("alice", program_id="estimator")) == (["a4"], 1)
-    both = populated.list_jobs("alice", pending=True, backend="fake_manila@aer")
+    assert ids(list_jobs(populated, "alice", pending=True)) == (["a4", "a3", "a2"], 3)
+    assert ids(list_jobs(populated, "alice", pending=False)) == (["a1", "a0"], 2)
+    assert ids(list_jobs(populated, "alice", backend="ideal_5q@aer_ideal")) == (["a3", "a1"], 2)
+    assert ids(list_jobs(populated, "alice", program_id="estimator")) == (["a4"], 1)
+    both = list_jobs(populated, "alice", pending=True, backend="fake_manila@aer")
     assert ids(both) == (["a4", "a2"], 2)
 
 
@@ -308,5 +309,5 @@ def test_delete_finished_before_removes_only_old_final_jobs(store: JobStore) -> 
         store.get("old")
     assert store.get("new").status == CANCELLED
     assert store.delete_finished_before("9999-01-01T00:00:00Z") == 1
-    remaining = sorted(r.id for r in store.list_jobs("alice", limit=100)[0])
+    remaining = sorted(r.id for r in list_jobs(store, "alice", limit=100)[0])
     assert remaining == ["queued", "running"]

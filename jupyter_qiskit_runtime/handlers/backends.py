@@ -1,4 +1,11 @@
-"""Backends: list, configuration, properties, status."""
+"""Backends: list, configuration, properties, status.
+
+Each backend has exactly one calibration, and so one ``calibration_id``: for a backend with
+calibration data, ``<metadata>-<its properties' last_update_date in UTC, YYYYMMDDTHHMMSSZ>``
+(``fake_manila@aer`` and ``fake_manila@aer_ideal`` share ``fake_manila-20240527T182723Z``); for
+an ideal simulator, ``<metadata>-ideal``. Configuration and properties carry it as
+``calibration_id``. ``?calibration_id=`` with any other id, here or in a job, is a 404.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +13,7 @@ from jupyter_server.auth.decorator import authorized
 from tornado import web
 
 from .base import RuntimeHandler
+from .query import time_argument
 
 _NAME = r"(?P<name>[^/]+)"
 
@@ -26,8 +34,9 @@ class BackendConfigurationHandler(RuntimeHandler):
     @web.authenticated
     @authorized
     def get(self, name: str) -> None:
-        """A backend's configuration."""
-        self.write_json(self.runtime.backend_configuration(name))
+        """A backend's configuration; ``calibration_id`` must be the backend's one (else 404)."""
+        calibration_id = self.get_query_argument("calibration_id", None)
+        self.write_json(self.runtime.backend_configuration(name, calibration_id))
 
 
 class BackendPropertiesHandler(RuntimeHandler):
@@ -36,8 +45,19 @@ class BackendPropertiesHandler(RuntimeHandler):
     @web.authenticated
     @authorized
     def get(self, name: str) -> None:
-        """A backend's calibration properties."""
-        self.write_json(self.runtime.backend_properties(name))
+        """A backend's calibration properties (``{}`` for an ideal simulator).
+
+        ``calibration_id`` must be the backend's one; ``updated_before`` (ISO 8601, which
+        ``job.properties()`` sends as the job's start) asks for the calibration in force then:
+        a 404 if the backend's one calibration is newer.
+        """
+        self.write_json(
+            self.runtime.backend_properties(
+                name,
+                calibration_id=self.get_query_argument("calibration_id", None),
+                updated_before=time_argument(self, "updated_before"),
+            )
+        )
 
 
 class BackendStatusHandler(RuntimeHandler):

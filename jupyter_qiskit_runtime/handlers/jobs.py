@@ -1,13 +1,17 @@
-"""Jobs: create, list, get, results, cancel, logs, metrics."""
+"""Jobs: create, list, get, delete, results, cancel, logs, metrics, tags; workloads."""
 
 from __future__ import annotations
+
+from urllib.parse import urlencode
 
 from jupyter_server.auth.decorator import authorized
 from jupyter_server.utils import url_path_join
 from tornado import web
 
 from ..runtime.errors import InvalidRequestError
+from ..runtime.jobs import WORKLOAD_STATUS
 from .base import RuntimeHandler
+from .query import bool_argument, choice_argument, int_argument, time_range
 
 _ID = r"(?P<job_id>[A-Za-z0-9_-]+)"
 
@@ -26,45 +30,69 @@ class JobsHandler(RuntimeHandler):
     @web.authenticated
     @authorized
     def get(self) -> None:
-        """A page of the user's jobs, newest first (``sort=ASC`` for oldest first)."""
-        pending = self.get_query_argument("pending", None)
-        if pending not in (None, "true", "false"):
-            raise InvalidRequestError("The query argument 'pending' must be 'true' or 'false'.")
+        """A page of the user's jobs and the number of all that match, as the client sends:
+
+        ``limit`` (0-1000, default 10), ``offset``, ``sort`` (``DESC``, newest first, or
+        ``ASC``), ``pending`` (``true``: queued and running; ``false``: final), ``backend``,
+        ``program``, ``tags`` (repeated: jobs that have all of them), ``session_id``,
+        ``created_after`` and ``created_before`` (ISO 8601, inclusive), ``exclude_params``
+        (default ``true``), ``include_mocks`` (accepted; no backend here is a mock).
+        """
+        created_after, created_before = time_range(self)
+        bool_argument(self, "include_mocks", False)
+        sort = self.get_query_argument("sort", "DESC").upper()
+        if sort not in ("ASC", "DESC"):
+            raise InvalidRequestError("The query argument 'sort' must be 'ASC' or 'DESC'.")
         self.write_json(
             self.runtime.jobs(
                 self.owner,
-                limit=self._int_argument("limit", 10, 0, 1000),
-                offset=self._int_argument("offset", 0, 0, None),
-                pending=None if pending is None else pending == "true",
+                limit=int_argument(self, "limit", 10, 0, 1000),
+                offset=int_argument(self, "offset", 0, 0, None),
+                descending=sort == "DESC",
+                exclude_params=bool(bool_argument(self, "exclude_params", True)),
+                pending=bool_argument(self, "pending", None),
                 backend=self.get_query_argument("backend", None),
                 program_id=self.get_query_argument("program", None),
-                descending=self.get_query_argument("sort", "DESC").upper() != "ASC",
+                tags=self.get_query_arguments("tags"),
+                session_id=self.get_query_argument("session_id", None),
+                created_after=created_after,
+                created_before=created_before,
             )
         )
 
-    def _int_argument(self, name: str, default: int, low: int, high: int | None) -> int:
-        raw = self.get_query_argument(name, None)
-        if raw is None:
-            return default
-        try:
-            value = int(raw)
-        except ValueError:
-            raise InvalidRequestError(f"The query argument '{name}' must be an integer.") from None
-        if value < low or (high is not None and value > high):
-            bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
-            raise InvalidRequestError(f"The query argument '{name}' must be {bounds}.")
-        return value
-
 
 class JobHandler(RuntimeHandler):
-    """``GET /jobs/{id}``."""
+    """``GET /jobs/{id}`` reads a job; ``DELETE`` deletes a final one."""
 
     @web.authenticated
     @authorized
     def get(self, job_id: str) -> None:
-        """A job's state (and params unless ``exclude_params=true``)."""
-        exclude = self.get_query_argument("exclude_params", "false").lower() == "true"
+        """A job's state (and params unless ``exclude_params=true``; never a private job's)."""
+        exclude = bool(bool_argument(self, "exclude_params", False))
         self.write_json(self.runtime.job(self.owner, job_id, exclude_params=exclude))
+
+    @web.authenticated
+    @authorized
+    def delete(self, job_id: str) -> None:
+        """Delete the job with its params, result and logs: 204, or 409 unless it is final.
+
+        IBM's API deletes only a job in a terminal state; cancel a pending job first.
+        """
+        self.runtime.delete_job(self.owner, job_id)
+        self.set_status(204)
+        self.finish()
+
+
+class JobTagsHandler(RuntimeHandler):
+    """``PUT /jobs/{id}/tags``: replace the job's tags (``job.update_tags()``)."""
+
+    @web.authenticated
+    @authorized
+    def put(self, job_id: str) -> None:
+        """Body ``{"tags": [...]}``: at most 8 strings of at most 86 characters; 204."""
+        self.runtime.update_tags(self.owner, job_id, self.request.body)
+        self.set_status(204)
+        self.finish()
 
 
 class JobResultsHandler(RuntimeHandler):
@@ -109,9 +137,77 @@ class JobMetricsHandler(RuntimeHandler):
         self.write_json(self.runtime.metrics(self.owner, job_id))
 
 
+class WorkloadsHandler(RuntimeHandler):
+    """``GET /workloads``: IBM's cursor-paged listing of a user's workloads.
+
+    qiskit-ibm-runtime 0.51 has the call (``Runtime.workloads_get``) but no public method uses it;
+    the answer follows IBM's ``PaginationWorkloadsResponse``: ``workloads``, ``total_count``,
+    ``limit``, and ``next`` / ``previous`` as ``{"href": ...}`` where there is such a page.
+    Filters: ``user`` (only ``me``), ``sort`` (``createdAt``, the default, oldest first, or
+    ``-createdAt``), ``limit`` (1-50, default 10), ``next`` / ``previous`` (cursors from those
+    hrefs), ``backend``, ``search`` (part of the id or of a tag), ``status`` (repeated or
+    comma-separated: pending, in_progress, completed, failed, canceled), ``mode`` (every job is
+    a ``job`` workload; sessions are listed by the session endpoints, so ``session`` and
+    ``batch`` select nothing), ``created_after`` / ``created_before``, ``tags`` (all of them).
+    """
+
+    @web.authenticated
+    @authorized
+    def get(self) -> None:
+        """A page of workloads."""
+        choice_argument(self, "user", ("me",))
+        bool_argument(self, "include_mocks", False)
+        next_cursor = self.get_query_argument("next", None)
+        previous_cursor = self.get_query_argument("previous", None)
+        if next_cursor is not None and previous_cursor is not None:
+            raise InvalidRequestError(
+                "Give at most one of the query arguments 'next' and 'previous'."
+            )
+        statuses = {s.strip() for raw in self.get_query_arguments("status") for s in raw.split(",")}
+        statuses.discard("")
+        by_name = {name: state for state, name in WORKLOAD_STATUS.items()}
+        unknown = sorted(statuses - set(by_name))
+        if unknown:
+            raise InvalidRequestError(
+                f"The query argument 'status' has unknown values {unknown}; use "
+                f"{', '.join(by_name)}."
+            )
+        created_after, created_before = time_range(self)
+        page = self.runtime.workloads(
+            self.owner,
+            limit=int_argument(self, "limit", 10, 1, 50),
+            descending=choice_argument(self, "sort", ("createdAt", "-createdAt")) == "-createdAt",
+            statuses=frozenset(by_name[s] for s in statuses) if statuses else None,
+            backend=self.get_query_argument("backend", None),
+            tags=self.get_query_arguments("tags"),
+            created_after=created_after,
+            created_before=created_before,
+            search=self.get_query_argument("search", None),
+            mode=choice_argument(self, "mode", ("job", "session", "batch")),
+            next_cursor=next_cursor,
+            previous_cursor=previous_cursor,
+        )
+        for name in ("next", "previous"):
+            page[name] = {"href": self._page_href(name, page[name])} if page[name] else None
+        self.write_json(page)
+
+    def _page_href(self, name: str, cursor: str) -> str:
+        """This request's URL with its cursor replaced by ``name=cursor``."""
+        args = {
+            key: self.get_query_arguments(key)
+            for key in self.request.query_arguments
+            if key not in ("next", "previous")
+        }
+        args[name] = [cursor]
+        query = urlencode(args, doseq=True)
+        return f"{self.request.protocol}://{self.request.host}{self.request.path}?{query}"
+
+
 default_handlers = [
     (r"/v1/jobs", JobsHandler),
+    (r"/v1/workloads", WorkloadsHandler),
     (rf"/v1/jobs/{_ID}", JobHandler),
+    (rf"/v1/jobs/{_ID}/tags", JobTagsHandler),
     (rf"/v1/jobs/{_ID}/results", JobResultsHandler),
     (rf"/v1/jobs/{_ID}/cancel", JobCancelHandler),
     (rf"/v1/jobs/{_ID}/logs", JobLogsHandler),

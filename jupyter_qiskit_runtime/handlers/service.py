@@ -99,8 +99,8 @@ class UnknownEndpointHandler(RuntimeHandler):
     def _unknown(self) -> None:
         raise NotFoundError(
             f"This server does not implement {self.request.method} {self.request.path}. "
-            "It serves backends, jobs (create, list, get, results, cancel, logs, metrics) "
-            "and instances/usage."
+            "It serves backends, jobs (create, list, get, delete, results, cancel, logs, "
+            "metrics, tags), workloads, sessions and instances/usage."
         )
 
     @web.authenticated

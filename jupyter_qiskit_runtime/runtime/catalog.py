@@ -15,10 +15,11 @@ import inspect
 import json
 import threading
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .errors import BackendNotFoundError
+from .errors import BackendNotFoundError, NotFoundError
 
 #: Gates offered by the ideal all-to-all simulators: Qiskit standard gates that Aer runs natively.
 IDEAL_BASIS_GATES = [
@@ -204,22 +205,66 @@ class BackendCatalog:
         conf["description"] = (
             f"{conf.get('description') or meta.name} ({backend.executor.description})"
         )
+        # Aer runs control flow: a backend whose instructions include it runs dynamic circuits,
+        # which is what the client's backends(dynamic_circuits=True) looks for.
+        features = conf.setdefault("supported_features", [])
+        if (
+            "if_else" in conf.get("supported_instructions", [])
+            and "dynamic_circuits" not in features
+        ):
+            features.append("dynamic_circuits")
+        conf["calibration_id"] = self.calibration_id(name)
         return conf
 
-    def properties(self, name: str) -> dict[str, Any] | None:
-        """The backend's calibration data, or ``None`` for an ideal simulator."""
-        backend = self.get(name)
-        meta = backend.metadata
+    def _raw_properties(self, meta: Metadata) -> dict[str, Any] | None:
+        """The metadata's calibration data as read (cached; not to be changed)."""
         if meta.name not in self._properties:
             props = None
             if meta.props_path is not None:
                 with meta.props_path.open() as f:
                     props = json.load(f)
             self._properties[meta.name] = props
-        props = copy.deepcopy(self._properties[meta.name])
+        return self._properties[meta.name]
+
+    def properties(self, name: str) -> dict[str, Any] | None:
+        """The backend's calibration data, or ``None`` for an ideal simulator."""
+        backend = self.get(name)
+        props = copy.deepcopy(self._raw_properties(backend.metadata))
         if props is not None:
             props["backend_name"] = name
+            props["calibration_id"] = self.calibration_id(name)
         return props
+
+    def calibrated_at(self, name: str) -> datetime | None:
+        """When the backend's one calibration was taken (its properties' ``last_update_date``,
+        in UTC), or ``None`` for a backend without calibration data."""
+        props = self._raw_properties(self.get(name).metadata)
+        if props is None or not props.get("last_update_date"):
+            return None
+        taken = datetime.fromisoformat(str(props["last_update_date"]))
+        return (taken if taken.tzinfo else taken.replace(tzinfo=UTC)).astimezone(UTC)
+
+    def calibration_id(self, name: str) -> str:
+        """The id of the backend's one calibration; both executors of a metadata share it.
+
+        A backend with calibration data has ``<metadata>-<last_update_date as YYYYMMDDTHHMMSSZ>``
+        (``fake_manila-20240527T182723Z``); one without (the ideal simulators) has
+        ``<metadata>-ideal``. The id changes only if the calibration data does.
+        """
+        taken = self.calibrated_at(name)
+        stamp = taken.strftime("%Y%m%dT%H%M%SZ") if taken else "ideal"
+        return f"{self.get(name).metadata.name}-{stamp}"
+
+    def check_calibration(self, name: str, calibration_id: str | None) -> None:
+        """Raise ``NotFoundError`` unless ``calibration_id`` is absent or the backend's own."""
+        if calibration_id is None:
+            return
+        known = self.calibration_id(name)
+        if calibration_id != known:
+            raise NotFoundError(
+                f"Backend {name} has no calibration '{calibration_id}'. It has one calibration, "
+                f"'{known}'."
+            )
 
     def status(self, name: str, queue_length: int) -> dict[str, Any]:
         """The backend's status in the shape the client reads."""

@@ -7,7 +7,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import InvalidRequestError, PayloadTooLargeError
-from .store import JobRecord
+from .store import CANCELLED, COMPLETED, FAILED, QUEUED, RUNNING, JobRecord
+
+#: IBM's limits on a job's tags (the ``Tags`` schema of the Qiskit Runtime REST API).
+MAX_TAGS = 8
+MAX_TAG_LENGTH = 86
+
+#: A workload's ``status`` (``GET /workloads``) for each job state.
+WORKLOAD_STATUS = {
+    QUEUED: "pending",
+    RUNNING: "in_progress",
+    COMPLETED: "completed",
+    FAILED: "failed",
+    CANCELLED: "canceled",
+}
 
 
 def _typed(
@@ -25,6 +38,25 @@ def _typed(
             f"The field '{name}' must be of type {names}, not {type(value).__name__}."
         )
     return value
+
+
+def validate_tags(value: Any) -> list[str]:
+    """A job's tags as given in a body's ``tags`` field, duplicates dropped; at most
+    ``MAX_TAGS`` strings of at most ``MAX_TAG_LENGTH`` characters, as IBM allows."""
+    if not isinstance(value, list) or not all(isinstance(t, str) for t in value):
+        raise InvalidRequestError("The field 'tags' must be a list of strings.")
+    tags = list(dict.fromkeys(value))
+    if len(tags) > MAX_TAGS:
+        raise InvalidRequestError(
+            f"The field 'tags' holds {len(tags)} different tags; a job has at most {MAX_TAGS}."
+        )
+    for tag in tags:
+        if len(tag) > MAX_TAG_LENGTH:
+            raise InvalidRequestError(
+                f"The tag '{tag[:20]}...' is {len(tag)} characters long; a tag has at most "
+                f"{MAX_TAG_LENGTH}."
+            )
+    return tags
 
 
 def parse_json_body(body: bytes, limit: int) -> Any:
@@ -53,6 +85,8 @@ class JobRequest:
     runtime: str | None = None
     cost: int | None = None
     private: bool = False
+    #: Checked against the backend's one calibration; not stored.
+    calibration_id: str | None = None
 
     @classmethod
     def from_body(cls, body: Any) -> JobRequest:
@@ -62,9 +96,7 @@ class JobRequest:
         program_id = _typed(body, "program_id", str, required=True)
         backend = _typed(body, "backend", str, required=True)
         params = _typed(body, "params", dict, required=True)
-        tags = _typed(body, "tags", list) or []
-        if not all(isinstance(t, str) for t in tags):
-            raise InvalidRequestError("The field 'tags' must be a list of strings.")
+        tags = validate_tags(_typed(body, "tags", list) or [])
         cost = _typed(body, "cost", int)
         if cost is not None and cost <= 0:
             raise InvalidRequestError(
@@ -80,11 +112,13 @@ class JobRequest:
             runtime=_typed(body, "runtime", str),
             cost=cost,
             private=bool(_typed(body, "private", bool)),
+            calibration_id=_typed(body, "calibration_id", str),
         )
 
 
 def job_to_api(record: JobRecord, params: str | None = None) -> dict[str, Any]:
-    """A job in the shape of IBM's ``GET /jobs/{id}``; ``params`` included when given."""
+    """A job in the shape of IBM's ``GET /jobs/{id}``; ``params`` included when given, except
+    for a private job, whose input parameters are never returned."""
     state: dict[str, Any] = {"status": record.status}
     if record.reason:
         state["reason"] = record.reason
@@ -105,8 +139,35 @@ def job_to_api(record: JobRecord, params: str | None = None) -> dict[str, Any]:
         "cost": record.cost,
         "user_id": record.owner,
     }
-    if params is not None:
+    if params is not None and not record.private:
         data["params"] = json.loads(params)
+    return data
+
+
+def workload_to_api(record: JobRecord, instance: str) -> dict[str, Any]:
+    """A job as a workload of mode ``job``, in the shape of IBM's ``GET /workloads``."""
+    seconds = float(record.metrics.get("usage_seconds", 0.0))
+    data: dict[str, Any] = {
+        "id": record.id,
+        "created": record.created,
+        "ended": record.finished,
+        "backend": record.backend,
+        "instance": instance,
+        "user_id": record.owner,
+        "accepting_jobs": None,
+        "mode": "job",
+        "status": WORKLOAD_STATUS[record.status],
+        "tags": record.tags,
+        "program": {"id": record.program_id},
+        "session_id": record.session_id,
+        "usage_seconds": seconds if record.is_final else None,
+        "usage": {
+            "qpu_charge_time_seconds": seconds,
+            "status": "complete" if record.is_final else "pending",
+        },
+    }
+    if record.reason:
+        data["status_reason"] = record.reason
     return data
 
 
@@ -123,7 +184,7 @@ def metrics_to_api(record: JobRecord, position_in_queue: int | None) -> dict[str
             "quantum_seconds": seconds,
             "seconds": seconds,
             "qpu_charge_time_seconds": seconds,
-            "status": "done" if record.is_final else "pending",
+            "status": "complete" if record.is_final else "pending",
         },
         "bss": {"seconds": seconds},
         "position_in_queue": position_in_queue,

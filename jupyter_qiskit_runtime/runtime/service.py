@@ -7,8 +7,10 @@ imports; errors are the domain exceptions of ``errors``.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -18,13 +20,45 @@ from .catalog import BackendCatalog
 from .errors import (
     InvalidRequestError,
     InvalidStateError,
+    NotFoundError,
     ProgramNotFoundError,
     ServiceUnavailableError,
 )
-from .jobs import JobRequest, job_to_api, metrics_to_api, parse_json_body
+from .jobs import (
+    JobRequest,
+    job_to_api,
+    metrics_to_api,
+    parse_json_body,
+    validate_tags,
+    workload_to_api,
+)
+from .listing import JobFilter, list_jobs, list_workloads
 from .scheduler import JobScheduler
 from .sessions import SessionManager, SessionRequest
-from .store import FAILED, JobStore
+from .store import COMPLETED, FAILED, JobStore, utc_iso
+
+#: The instance every job of this server belongs to, as workloads name it.
+INSTANCE = "jupyter-qiskit-runtime"
+
+
+def _cursor(seq: int) -> str:
+    """An opaque page cursor for the job numbered ``seq``."""
+    return base64.urlsafe_b64encode(f"seq:{seq}".encode()).decode().rstrip("=")
+
+
+def _cursor_seq(name: str, cursor: str) -> int:
+    """The job number a cursor of ``_cursor`` stands for; 400 for anything else."""
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        kind, _, number = text.partition(":")
+        if kind == "seq":
+            return int(number)
+    except ValueError:  # also binascii.Error and UnicodeDecodeError
+        pass
+    raise InvalidRequestError(
+        f"The query argument '{name}' is not a cursor this server gave out; follow the 'href' "
+        "of a page's 'next' or 'previous'."
+    )
 
 
 @dataclass(frozen=True)
@@ -119,12 +153,26 @@ class QiskitRuntime:
         """The backend listing."""
         return {"devices": self.catalog.summaries(self.scheduler.queue_lengths())}
 
-    def backend_configuration(self, name: str) -> dict[str, Any]:
-        """A backend's configuration."""
+    def backend_configuration(self, name: str, calibration_id: str | None = None) -> dict[str, Any]:
+        """A backend's configuration; 404 for a ``calibration_id`` other than its one."""
+        self.catalog.check_calibration(name, calibration_id)
         return self.catalog.configuration(name)
 
-    def backend_properties(self, name: str) -> dict[str, Any]:
-        """A backend's properties; empty for an ideal simulator."""
+    def backend_properties(
+        self, name: str, calibration_id: str | None = None, updated_before: datetime | None = None
+    ) -> dict[str, Any]:
+        """A backend's properties; empty for an ideal simulator.
+
+        404 for a ``calibration_id`` other than its one, or if its one calibration was taken
+        after ``updated_before`` (the client asks for the calibration a job ran with).
+        """
+        self.catalog.check_calibration(name, calibration_id)
+        taken = self.catalog.calibrated_at(name)
+        if updated_before is not None and taken is not None and taken > updated_before:
+            raise NotFoundError(
+                f"Backend {name} has no calibration from before {utc_iso(updated_before)}: its "
+                f"one calibration, '{self.catalog.calibration_id(name)}', is from {utc_iso(taken)}."
+            )
         return self.catalog.properties(name) or {}
 
     def backend_status(self, name: str) -> dict[str, Any]:
@@ -157,6 +205,7 @@ class QiskitRuntime:
                 f"It runs: {', '.join(PROGRAMS)}."
             )
         backend = self.catalog.get(request.backend)
+        self.catalog.check_calibration(request.backend, request.calibration_id)
         try:
             validate_params(request.program_id, request.params, backend.metadata.n_qubits)
         except ParamsError as exc:
@@ -170,24 +219,116 @@ class QiskitRuntime:
         return job_to_api(record, params)
 
     def jobs(
-        self, owner: str, limit: int, offset: int, pending: bool | None, backend: str | None,
-        program_id: str | None, descending: bool,
+        self, owner: str, *, limit: int, offset: int, descending: bool = True,
+        exclude_params: bool = True, pending: bool | None = None, backend: str | None = None,
+        program_id: str | None = None, tags: Sequence[str] = (), session_id: str | None = None,
+        created_after: datetime | None = None, created_before: datetime | None = None,
     ) -> dict[str, Any]:  # fmt: skip
-        """A page of ``owner``'s jobs."""
-        records, total = self.store.list_jobs(
-            owner, limit=limit, offset=offset, pending=pending, backend=backend,
-            program_id=program_id, descending=descending,
+        """A page of ``owner``'s jobs; ``count`` is the number of all jobs the filters select.
+
+        ``tags`` selects jobs that have all of them; the creation bounds are inclusive.
+        """
+        records, total = list_jobs(
+            self.store,
+            owner, limit=limit, offset=offset, descending=descending, pending=pending,
+            backend=backend, program_id=program_id, tags=tags, session_id=session_id,
+            created_after=utc_iso(created_after) if created_after else None,
+            created_before=utc_iso(created_before) if created_before else None,
         )  # fmt: skip
         return {
-            "jobs": [job_to_api(r) for r in records],
+            "jobs": [
+                job_to_api(r, None if exclude_params else self.store.params(r.id, owner))
+                for r in records
+            ],
             "count": total,
             "limit": limit,
             "offset": offset,
         }
 
+    def workloads(
+        self, owner: str, *, limit: int, descending: bool = False, mode: str | None = None,
+        next_cursor: str | None = None, previous_cursor: str | None = None,
+        statuses: frozenset[str] | None = None, backend: str | None = None,
+        tags: Sequence[str] = (), search: str | None = None,
+        created_after: datetime | None = None, created_before: datetime | None = None,
+    ) -> dict[str, Any]:  # fmt: skip
+        """A page of ``owner``'s workloads, IBM's cursor-paged listing of jobs and sessions.
+
+        Every job is a workload of mode ``job`` (jobs run in a session too: a session is listed
+        by the session endpoints, not here), so ``mode`` ``session`` or ``batch`` selects none.
+        ``next`` and ``previous`` are cursors to the neighbouring pages, or ``None`` at an end.
+        """
+        if mode not in (None, "job"):
+            return {
+                "workloads": [],
+                "total_count": 0,
+                "limit": limit,
+                "next": None,
+                "previous": None,
+            }
+        filters = JobFilter(
+            statuses=statuses, backend=backend, tags=tuple(tags), search=search,
+            created_after=utc_iso(created_after) if created_after else None,
+            created_before=utc_iso(created_before) if created_before else None,
+        )  # fmt: skip
+        page = list_workloads(
+            self.store,
+            owner, filters, limit=limit, descending=descending,
+            after=_cursor_seq("next", next_cursor) if next_cursor is not None else None,
+            before=(
+                _cursor_seq("previous", previous_cursor) if previous_cursor is not None else None
+            ),
+        )  # fmt: skip
+        seqs = [seq for seq, _ in page.records]
+        return {
+            "workloads": [workload_to_api(record, INSTANCE) for _, record in page.records],
+            "total_count": page.total,
+            "limit": limit,
+            "next": _cursor(seqs[-1]) if page.more_after else None,
+            "previous": _cursor(seqs[0]) if page.more_before else None,
+        }
+
+    def delete_job(self, owner: str, job_id: str) -> None:
+        """Delete one of ``owner``'s jobs with its params, result, logs and metrics.
+
+        Only a final job is deleted, as IBM's API requires ("Job must be in a terminal state"):
+        a queued or running job is refused with 409 and goes on. Cancelling it as a side effect
+        would stop work the user did not ask to stop, and deleting it in place would leave a
+        worker computing a result nobody can read. The message says to cancel it first.
+        """
+        record = self.store.delete_if_final(job_id, owner)
+        if not record.is_final:
+            raise InvalidStateError(
+                f"Job {job_id} is {record.status} and cannot be deleted until it is final; "
+                f"cancel it first (POST /jobs/{job_id}/cancel)."
+            )
+
+    def update_tags(self, owner: str, job_id: str, body: bytes) -> None:
+        """Replace a job's tags from a ``{"tags": [...]}`` body (an empty list clears them)."""
+        update = parse_json_body(body, self.config.max_payload_bytes)
+        if not isinstance(update, dict) or "tags" not in update:
+            raise InvalidRequestError('The request body must be a JSON object {"tags": [...]}.')
+        self.store.set_tags(job_id, owner, validate_tags(update["tags"]))
+
     def results(self, owner: str, job_id: str) -> str:
-        """The result text of a finished job: encoded result, or the error for a failed one."""
+        """The result text of a finished job: encoded result, or the error for a failed one.
+
+        A private job's result can be read once, as IBM documents for ``private``: "When set to
+        true, input parameters are not returned, and the results can only be read once. After
+        the job is completed, input parameters are deleted from the service. After the results
+        are read, they are deleted from the service." Reading deletes it; a later read is a 404
+        that says so. A failed private job keeps its error text, which the client reads to
+        report the failure (as often as it is asked).
+        """
         record = self.store.get(job_id, owner)
+        if record.private and record.status == COMPLETED:
+            taken = self.store.take_result(job_id, owner)
+            if taken is None:
+                raise NotFoundError(
+                    f"The results of private job {job_id} were read once and then deleted, as "
+                    "the results of a private job are."
+                )
+            return taken
         text = self.store.result(job_id, owner)
         if text is None:
             return "" if record.status != FAILED else (record.reason or "")

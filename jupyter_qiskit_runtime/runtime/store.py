@@ -79,7 +79,7 @@ MIGRATIONS: tuple[str, ...] = (
 
 JOURNAL_MODES = ("DELETE", "TRUNCATE", "PERSIST", "WAL")
 
-_RECORD_COLUMNS = (
+RECORD_COLUMNS = (
     "id, owner, program_id, backend, status, reason, reason_code, created, started, finished, "
     "tags, session_id, private, runtime, cost, log_level, attempts, metrics"
 )
@@ -125,8 +125,9 @@ class JobRecord:
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> JobRecord:
-        """Build a record from a row selected with ``_RECORD_COLUMNS``."""
+        """Build a record from a row selected with ``RECORD_COLUMNS`` (and maybe ``seq``)."""
         data = dict(row)
+        data.pop("seq", None)
         data["tags"] = json.loads(data["tags"])
         data["metrics"] = json.loads(data["metrics"])
         data["private"] = bool(data["private"])
@@ -186,6 +187,12 @@ class JobStore:
         """A write transaction, for the runtime's other tables (sessions)."""
         return self._transaction()
 
+    @contextmanager
+    def reading(self) -> Iterator[sqlite3.Connection]:
+        """The connection, held for a group of reads that must see one state."""
+        with self._lock:
+            yield self._db
+
     def query(self, sql: str, args: Sequence[Any] = ()) -> list[sqlite3.Row]:
         """The rows a read-only statement selects."""
         with self._lock:
@@ -214,7 +221,7 @@ class JobStore:
         """The job ``job_id``; ``JobNotFoundError`` if absent or not owned by ``owner``."""
         with self._lock:
             row = self._db.execute(
-                f"SELECT {_RECORD_COLUMNS} FROM jobs WHERE id = ?", (job_id,)
+                f"SELECT {RECORD_COLUMNS} FROM jobs WHERE id = ?", (job_id,)
             ).fetchone()
         if row is None or (owner is not None and row["owner"] != owner):
             raise JobNotFoundError(f"Job {job_id} was not found.")
@@ -238,39 +245,32 @@ class JobStore:
         """The job's log text."""
         return self._text_column(job_id, owner, "logs") or ""
 
-    def list_jobs(
-        self,
-        owner: str,
-        *,
-        limit: int = 10,
-        offset: int = 0,
-        pending: bool | None = None,
-        backend: str | None = None,
-        program_id: str | None = None,
-        descending: bool = True,
-    ) -> tuple[list[JobRecord], int]:
-        """A page of ``owner``'s jobs and their total; newest first unless not ``descending``."""
-        where, args = ["owner = ?"], [owner]
-        if pending is not None:
-            states = PENDING_STATES if pending else FINAL_STATES
-            where.append(f"status IN ({','.join('?' * len(states))})")
-            args.extend(sorted(states))
-        if backend:
-            where.append("backend = ?")
-            args.append(backend)
-        if program_id:
-            where.append("program_id = ?")
-            args.append(program_id)
-        clause = " AND ".join(where)
-        order = "DESC" if descending else "ASC"
-        with self._lock:
-            total = self._db.execute(f"SELECT COUNT(*) FROM jobs WHERE {clause}", args).fetchone()
-            rows = self._db.execute(
-                f"SELECT {_RECORD_COLUMNS} FROM jobs WHERE {clause} ORDER BY seq {order} "
-                "LIMIT ? OFFSET ?",
-                [*args, limit, offset],
-            ).fetchall()
-        return [JobRecord.from_row(r) for r in rows], int(total[0])
+    def set_tags(self, job_id: str, owner: str, tags: list[str]) -> None:
+        """Replace the tags of one of ``owner``'s jobs."""
+        with self._transaction() as db:
+            self.get(job_id, owner)
+            db.execute("UPDATE jobs SET tags = ? WHERE id = ?", (json.dumps(tags), job_id))
+
+    def delete_if_final(self, job_id: str, owner: str) -> JobRecord:
+        """Delete one of ``owner``'s jobs, with its params, result and logs, if it is final.
+
+        Returns the job as it was: a job that was not final is still there.
+        """
+        with self._transaction() as db:
+            record = self.get(job_id, owner)
+            if record.is_final:
+                db.execute("DELETE FROM jobs WHERE id = ?", (job_id,))
+            return record
+
+    def take_result(self, job_id: str, owner: str) -> str | None:
+        """The result text of one of ``owner``'s jobs, deleted as it is read (a private job's
+        results can be read once); ``None`` if there is none, or it was read before."""
+        with self._transaction() as db:
+            self.get(job_id, owner)
+            row = db.execute("SELECT result FROM jobs WHERE id = ?", (job_id,)).fetchone()
+            if row[0] is not None:
+                db.execute("UPDATE jobs SET result = NULL WHERE id = ?", (job_id,))
+            return None if row[0] is None else str(row[0])
 
     def ids_in_state(self, *states: str) -> list[str]:
         """Ids of every job in one of ``states``, oldest first."""
@@ -311,13 +311,17 @@ class JobStore:
         metrics: dict[str, Any] | None = None,
         only_if: frozenset[str] = PENDING_STATES,
     ) -> bool:
-        """Record a final state, result and logs; false if the job was not in ``only_if``."""
+        """Record a final state, result and logs; false if the job was not in ``only_if``.
+
+        A private job's params are deleted here: it will not run again.
+        """
         if status not in FINAL_STATES:
             raise ValueError(f"{status} is not a final state")
         with self._transaction() as db:
             cursor = db.execute(
                 f"UPDATE jobs SET status = ?, result = ?, logs = logs || ?, reason = ?, "
-                f"reason_code = ?, finished = ?, metrics = ? "
+                f"reason_code = ?, finished = ?, metrics = ?, "
+                f"params = CASE WHEN private THEN '{{}}' ELSE params END "
                 f"WHERE id = ? AND status IN ({','.join('?' * len(only_if))})",
                 (
                     status, result, logs, reason, reason_code, utc_now(),

@@ -1,0 +1,165 @@
+"""Listing a user's jobs: the filters of ``GET /jobs`` and ``GET /workloads``, in SQL.
+
+``list_jobs`` pages by offset, as ``GET /jobs`` does; ``list_workloads`` pages by keyset (the
+job's never-reused ``seq``), so that a cursor stays valid while jobs come and go.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .store import FINAL_STATES, PENDING_STATES, RECORD_COLUMNS, JobRecord, JobStore
+
+
+def _like_pattern(text: str) -> str:
+    """A ``LIKE ... ESCAPE '\\'`` pattern matching ``text`` anywhere, its wildcards literal."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+@dataclass(frozen=True)
+class JobFilter:
+    """Which of an owner's jobs a listing selects; a field left empty selects them all.
+
+    ``created_after`` and ``created_before`` are inclusive bounds in ``utc_iso`` form, the form
+    ``created`` is stored in, so that they compare as strings. ``tags`` selects jobs that have
+    every one of them. ``search`` matches a part of the id or of any tag, ignoring case.
+    """
+
+    pending: bool | None = None
+    statuses: frozenset[str] | None = None
+    backend: str | None = None
+    program_id: str | None = None
+    session_id: str | None = None
+    tags: tuple[str, ...] = ()
+    created_after: str | None = None
+    created_before: str | None = None
+    search: str | None = None
+
+    def where(self, owner: str) -> tuple[str, list[Any]]:
+        """The SQL condition on ``jobs`` and its arguments."""
+        where: list[str] = ["owner = ?"]
+        args: list[Any] = [owner]
+        states = None if self.pending is None else PENDING_STATES if self.pending else FINAL_STATES
+        for allowed in (states, self.statuses):
+            if allowed is not None:
+                where.append(f"status IN ({','.join('?' * len(allowed))})" if allowed else "0")
+                args.extend(sorted(allowed))
+        for column, value in (
+            ("backend", self.backend),
+            ("program_id", self.program_id),
+            ("session_id", self.session_id),
+        ):
+            if value:
+                where.append(f"{column} = ?")
+                args.append(value)
+        if self.tags:
+            wanted = sorted(set(self.tags))
+            where.append(
+                "(SELECT COUNT(DISTINCT value) FROM json_each(jobs.tags) "
+                f"WHERE value IN ({','.join('?' * len(wanted))})) = ?"
+            )
+            args.extend([*wanted, len(wanted)])
+        if self.created_after:
+            where.append("created >= ?")
+            args.append(self.created_after)
+        if self.created_before:
+            where.append("created <= ?")
+            args.append(self.created_before)
+        if self.search:
+            where.append(
+                "(id LIKE ? ESCAPE '\\' OR EXISTS (SELECT 1 FROM json_each(jobs.tags) "
+                "WHERE value LIKE ? ESCAPE '\\'))"
+            )
+            args.extend([_like_pattern(self.search)] * 2)
+        return " AND ".join(where), args
+
+
+@dataclass
+class WorkloadPage:
+    """One page of a cursor listing: ``(seq, record)`` pairs in the order asked for, the total
+    number of matching jobs, and whether matching jobs lie before or after the page."""
+
+    records: list[tuple[int, JobRecord]]
+    total: int
+    more_before: bool
+    more_after: bool
+
+
+def list_jobs(
+    store: JobStore,
+    owner: str,
+    *,
+    limit: int = 10,
+    offset: int = 0,
+    pending: bool | None = None,
+    backend: str | None = None,
+    program_id: str | None = None,
+    descending: bool = True,
+    tags: Sequence[str] = (),
+    session_id: str | None = None,
+    created_after: str | None = None,
+    created_before: str | None = None,
+) -> tuple[list[JobRecord], int]:
+    """A page of ``owner``'s jobs and their total; newest first unless not ``descending``.
+
+    The filters are those of ``JobFilter``; the total counts every job they select.
+    """
+    clause, args = JobFilter(
+        pending=pending, backend=backend, program_id=program_id, session_id=session_id,
+        tags=tuple(tags), created_after=created_after, created_before=created_before,
+    ).where(owner)  # fmt: skip
+    order = "DESC" if descending else "ASC"
+    with store.reading() as db:
+        total = db.execute(f"SELECT COUNT(*) FROM jobs WHERE {clause}", args).fetchone()
+        rows = db.execute(
+            f"SELECT {RECORD_COLUMNS} FROM jobs WHERE {clause} ORDER BY seq {order} "
+            "LIMIT ? OFFSET ?",
+            [*args, limit, offset],
+        ).fetchall()
+    return [JobRecord.from_row(r) for r in rows], int(total[0])
+
+
+def list_workloads(
+    store: JobStore,
+    owner: str,
+    filters: JobFilter,
+    *,
+    limit: int,
+    descending: bool,
+    after: int | None = None,
+    before: int | None = None,
+) -> WorkloadPage:
+    """A page of ``owner``'s jobs by keyset: those just after the job numbered ``after`` in
+    the sort order, or just before the job numbered ``before``, or the first ones.
+
+    Numbers (``seq``) are never reused, so a cursor stays valid while jobs come and go.
+    """
+    clause, args = filters.where(owner)
+    later, earlier = ("<", ">") if descending else (">", "<")
+    order, reverse = ("DESC", "ASC") if descending else ("ASC", "DESC")
+    select = f"SELECT seq, {RECORD_COLUMNS} FROM jobs WHERE {clause}"
+    exists = f"SELECT EXISTS (SELECT 1 FROM jobs WHERE {clause} AND seq {{}} ?)"
+    with store.reading() as db:
+        total = db.execute(f"SELECT COUNT(*) FROM jobs WHERE {clause}", args).fetchone()
+        if before is not None:
+            rows = db.execute(
+                f"{select} AND seq {earlier} ? ORDER BY seq {reverse} LIMIT ?",
+                [*args, before, limit],
+            ).fetchall()[::-1]
+        elif after is not None:
+            rows = db.execute(
+                f"{select} AND seq {later} ? ORDER BY seq {order} LIMIT ?",
+                [*args, after, limit],
+            ).fetchall()
+        else:
+            rows = db.execute(f"{select} ORDER BY seq {order} LIMIT ?", [*args, limit]).fetchall()
+        more_before = more_after = False
+        if rows:
+            first, last = rows[0]["seq"], rows[-1]["seq"]
+            more_before = bool(db.execute(exists.format(earlier), [*args, first]).fetchone()[0])
+            more_after = bool(db.execute(exists.format(later), [*args, last]).fetchone()[0])
+    records = [(int(r["seq"]), JobRecord.from_row(r)) for r in rows]
+    return WorkloadPage(records, int(total[0]), more_before, more_after)
