@@ -44,6 +44,21 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
 
 
 @pytest.fixture(scope="session")
+def two_users(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """A server whose identity provider knows two users, alice and bob; one job slot, so that
+    queued jobs show the order in which users are served."""
+    proc = ServerProcess(
+        tmp_path_factory.mktemp("two-users"),
+        "unused-admin-token",
+        "--ServerApp.identity_provider_class=tests.identity.TwoUserIdentityProvider",
+        "--QiskitRuntimeApp.pool_size=1",
+    )
+    proc.token = "alice-token"  # the readiness probe and default headers act as alice
+    yield proc.start()
+    proc.stop()
+
+
+@pytest.fixture(scope="session")
 def service(server: ServerProcess):
     """A ``QiskitRuntimeService`` connected to the shared server through ``connect()``."""
     from jupyter_qiskit_runtime import connect

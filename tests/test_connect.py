@@ -8,7 +8,6 @@ import os
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
 
 import jwt
 import pytest
@@ -98,20 +97,6 @@ def test_connect_leaves_real_ibm_accounts_unchanged(server: ServerProcess) -> No
     assert params.url_resolver is default_runtime_url_resolver
     assert "quantum.cloud.ibm.com" in params.get_runtime_api_base_url()
     assert CloudAuth(api_key="k" * 44, crn=crn).tm.url == "https://iam.cloud.ibm.com"
-
-
-@pytest.fixture(scope="module")
-def two_users(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    """A server whose identity provider knows two users, alice and bob; one job slot."""
-    proc = ServerProcess(
-        tmp_path_factory.mktemp("two-users"),
-        "unused-admin-token",
-        "--ServerApp.identity_provider_class=tests.identity.TwoUserIdentityProvider",
-        "--QiskitRuntimeApp.pool_size=1",
-    )
-    proc.token = "alice-token"  # the readiness probe and default headers act as alice
-    yield proc.start()
-    proc.stop()
 
 
 def test_users_cannot_see_read_or_cancel_each_others_jobs(two_users: ServerProcess) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -175,19 +174,6 @@ def test_session_rules_for_jobs_and_updates(rest: RestClient) -> None:
     reopen = rest.request("PATCH", f"sessions/{session_id}", {"accepting_jobs": True})
     assert reopen.status_code == 400
     assert "cannot be reopened" in reopen.json()["error"]["message"]
-
-
-@pytest.fixture(scope="module")
-def two_users(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    """A server whose identity provider knows alice and bob."""
-    proc = ServerProcess(
-        tmp_path_factory.mktemp("session-users"),
-        "unused-admin-token",
-        "--ServerApp.identity_provider_class=tests.identity.TwoUserIdentityProvider",
-    )
-    proc.token = "alice-token"
-    yield proc.start()
-    proc.stop()
 
 
 def test_sessions_belong_to_their_user(two_users: ServerProcess) -> None:
