@@ -33,14 +33,13 @@ def jp_server_config(tmp_path: Path) -> dict:
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """One real Jupyter server process shared by the end-to-end tests (warm workers)."""
-    proc = ServerProcess(
+    with ServerProcess(
         tmp_path_factory.mktemp("server"),
         "test-token",
         "--QiskitRuntimeApp.pool_size=2",
         "--QiskitRuntimeApp.prestart_workers=2",
-    ).start()
-    yield proc
-    proc.stop()
+    ) as proc:
+        yield proc
 
 
 @pytest.fixture(scope="session")
@@ -54,8 +53,8 @@ def two_users(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProces
         "--QiskitRuntimeApp.pool_size=1",
     )
     proc.token = "alice-token"  # the readiness probe and default headers act as alice
-    yield proc.start()
-    proc.stop()
+    with proc:
+        yield proc
 
 
 @pytest.fixture(scope="session")

@@ -23,7 +23,10 @@ def free_port() -> int:
 
 
 class ServerProcess:
-    """``jupyter server`` in its own process, with token auth and base_url ``/a%40b/``."""
+    """``jupyter server`` in its own process, with token auth and base_url ``/a%40b/``.
+
+    Use it as a context manager (``with ServerProcess(...) as server:``) to start and stop it.
+    """
 
     def __init__(self, workdir: Path, token: str = "test-token", *extra_args: str) -> None:
         self.workdir = workdir
@@ -98,6 +101,12 @@ class ServerProcess:
                 self.process.wait(10)
         self.process = None
         self._log.close()
+
+    def __enter__(self) -> ServerProcess:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
 
     def log_text(self) -> str:
         """What the server has logged so far."""

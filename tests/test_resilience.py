@@ -31,15 +31,14 @@ WIDE = "ideal_32q@aer_ideal"
 @pytest.fixture(scope="module")
 def solo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """A server that runs one job at a time, with a worker memory limit of 1 GiB."""
-    proc = ServerProcess(
+    with ServerProcess(
         tmp_path_factory.mktemp("solo"),
         "solo-token",
         "--QiskitRuntimeApp.pool_size=1",
         "--QiskitRuntimeApp.prestart_workers=1",
         f"--QiskitRuntimeApp.worker_memory_limit={2**30}",
-    ).start()
-    yield proc
-    proc.stop()
+    ) as proc:
+        yield proc
 
 
 @pytest.fixture(scope="module")

@@ -31,25 +31,22 @@ def test_jobs_survive_a_restart_mid_queue(tmp_path: Path, stop_signal: int, log_
     """Jobs queued behind a running one, server stopped (or killed) mid-run, started again on
     the same database: every job reaches a final state, the interrupted one is rerun, and the
     result finished before the stop reads back byte for byte."""
-    first = one_slot_server(tmp_path).start()
-    rest = RestClient(first)
-    finished = rest.submit(sampler_job_body("fake_manila@aer_ideal", bell_circuit()))
-    assert rest.wait_for(finished, FINAL)["state"]["status"] == "Completed"
-    result_before = rest.get(f"jobs/{finished}/results").content
-    interrupted = rest.submit(sampler_job_body("ideal_32q@aer_ideal", slow_circuit(), shots=50))
-    queued = [
-        rest.submit(sampler_job_body("fake_manila@aer_ideal", bell_circuit())) for _ in range(3)
-    ]
-    rest.wait_for(interrupted, {"Running"})
-    assert all(rest.status(job_id) == "Queued" for job_id in queued)
-    first.stop(stop_signal)
+    with one_slot_server(tmp_path) as first:
+        rest = RestClient(first)
+        finished = rest.submit(sampler_job_body("fake_manila@aer_ideal", bell_circuit()))
+        assert rest.wait_for(finished, FINAL)["state"]["status"] == "Completed"
+        result_before = rest.get(f"jobs/{finished}/results").content
+        interrupted = rest.submit(sampler_job_body("ideal_32q@aer_ideal", slow_circuit(), shots=50))
+        queued = [
+            rest.submit(sampler_job_body("fake_manila@aer_ideal", bell_circuit())) for _ in range(3)
+        ]
+        rest.wait_for(interrupted, {"Running"})
+        assert all(rest.status(job_id) == "Queued" for job_id in queued)
+        first.stop(stop_signal)
 
-    second = ServerProcess(tmp_path, "restart-token", "--QiskitRuntimeApp.pool_size=1").start()
-    try:
+    with one_slot_server(tmp_path) as second:
         rest = RestClient(second)
         for job_id in [interrupted, *queued]:
             assert rest.wait_for(job_id, FINAL, timeout=180)["state"]["status"] == "Completed"
         assert rest.get(f"jobs/{finished}/results").content == result_before
         assert log_line in rest.get(f"jobs/{interrupted}/logs").text
-    finally:
-        second.stop()
