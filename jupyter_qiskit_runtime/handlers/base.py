@@ -111,6 +111,11 @@ class RuntimeHandler(ExtensionHandlerMixin, APIHandler):
         self.set_header("Content-Type", "application/json")
         self.finish(json.dumps(data))
 
+    def write_no_content(self) -> None:
+        """Answer 204 with no body."""
+        self.set_status(204)
+        self.finish()
+
     def write_text(self, text: str) -> None:
         """Answer with plain text."""
         # APIHandler.finish sets the content type itself; tell it which.

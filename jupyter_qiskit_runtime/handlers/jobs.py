@@ -79,8 +79,7 @@ class JobHandler(RuntimeHandler):
         IBM's API deletes only a job in a terminal state; cancel a pending job first.
         """
         self.runtime.delete_job(self.owner, job_id)
-        self.set_status(204)
-        self.finish()
+        self.write_no_content()
 
 
 class JobTagsHandler(RuntimeHandler):
@@ -91,8 +90,7 @@ class JobTagsHandler(RuntimeHandler):
     def put(self, job_id: str) -> None:
         """Body ``{"tags": [...]}``: at most 8 strings of at most 86 characters; 204."""
         self.runtime.update_tags(self.owner, job_id, self.request.body)
-        self.set_status(204)
-        self.finish()
+        self.write_no_content()
 
 
 class JobResultsHandler(RuntimeHandler):
@@ -113,8 +111,7 @@ class JobCancelHandler(RuntimeHandler):
     def post(self, job_id: str) -> None:
         """Cancel the job."""
         self.runtime.cancel(self.owner, job_id)
-        self.set_status(204)
-        self.finish()
+        self.write_no_content()
 
 
 class JobLogsHandler(RuntimeHandler):

@@ -37,8 +37,7 @@ class SessionHandler(RuntimeHandler):
     def patch(self, session_id: str) -> None:
         """``{"accepting_jobs": false}``: take no more jobs; close once its jobs are done."""
         self.runtime.update_session(self.owner, session_id, self.request.body)
-        self.set_status(204)
-        self.finish()
+        self.write_no_content()
 
 
 class SessionCloseHandler(RuntimeHandler):
@@ -49,8 +48,7 @@ class SessionCloseHandler(RuntimeHandler):
     def delete(self, session_id: str) -> None:
         """Cancel the session (204)."""
         self.runtime.cancel_session(self.owner, session_id)
-        self.set_status(204)
-        self.finish()
+        self.write_no_content()
 
 
 default_handlers = [
