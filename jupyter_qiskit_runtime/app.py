@@ -7,6 +7,7 @@ import getpass
 import os
 from datetime import UTC, datetime
 from importlib.metadata import version
+from pathlib import Path
 from typing import Any
 
 import psutil
@@ -17,9 +18,14 @@ from traitlets import Enum, Float, Int, Unicode
 
 from ._version import __version__
 from .handlers import default_handlers
+from .kernel_credentials import (
+    remove_credentials_file,
+    remove_stale_credentials_files,
+    write_credentials_file,
+)
 from .runtime.service import QiskitRuntime, RuntimeConfig
 from .runtime.store import JOURNAL_MODES
-from .runtime.tokens import TokenIssuer
+from .runtime.tokens import TokenIdentity, TokenIssuer
 
 #: Where the API lives, relative to the server's base_url.
 URL_PREFIX = "/qiskit-runtime"
@@ -110,6 +116,18 @@ class QiskitRuntimeApp(ExtensionApp):
         help="""Lifetime in seconds of the bearer tokens issued at the IAM-compatible endpoint
         (`{base_url}qiskit-runtime/iam/identity/token`). The client renews them by itself.""",
     )
+    quick_job_wait = Float(
+        0.35,
+        config=True,
+        help="""Seconds after a job's submission during which a request for its state
+        (GET /jobs/{id}) that finds it queued or running waits for it to finish before answering,
+        up to this age of the job. The official client asks for the state right after submitting
+        and then every 0.5 s (0.1 s in a session), so without this wait a job that takes
+        milliseconds costs half a second. The wait holds no thread and does not block the server;
+        a longer job is answered when it reaches this age, and its submission is never delayed.
+        0 answers at once. (connect() waits for jobs through GET /jobs/{id}/wait instead, which
+        does not depend on this.)""",
+    )
     shutdown_timeout = Float(
         10.0,
         config=True,
@@ -138,6 +156,7 @@ class QiskitRuntimeApp(ExtensionApp):
             max_pending_jobs_per_user=self.max_pending_jobs_per_user,
             retention_days=self.retention_days,
             prestart_workers=self.prestart_workers,
+            quick_job_wait=max(float(self.quick_job_wait), 0.0),
         )
         serverapp = self.serverapp
         assert serverapp is not None, "the extension is initialized by a server"
@@ -157,6 +176,42 @@ class QiskitRuntimeApp(ExtensionApp):
             config.db_path,
             config.pool_size,
         )
+        # Here, not in _start_jupyter_server_extension, which pytest-jupyter never runs.
+        self._write_kernel_credentials()
+
+    def _write_kernel_credentials(self) -> None:
+        """Give this server's kernels a runtime API key in a file only its user can read.
+
+        Only when the server's credentials identify no user (Jupyter's token or password): the
+        key then belongs to the server's one owner. See ``kernel_credentials.py``.
+        """
+        serverapp, owner = self.serverapp, self._shared_owner()
+        if serverapp is None or owner is None:
+            return
+        remove_stale_credentials_files(serverapp.runtime_dir)
+        content = {
+            "url": serverapp.connection_url,
+            "base_url": serverapp.base_url,
+            "pid": os.getpid(),
+            "owner": owner,
+            "apikey": self.tokens.issue_api_key(TokenIdentity(owner, owner, owner)),
+        }
+        try:
+            self._credentials_file: Path | None = write_credentials_file(
+                serverapp.runtime_dir, content
+            )
+        except OSError as exc:
+            self.log.warning("Kernels will need a token to connect: %s", exc)
+            return
+        self._credentials_content = content
+        self.log.info("Kernels of this server connect with the key in %s", self._credentials_file)
+
+    async def _start_jupyter_server_extension(self, serverapp: Any) -> None:
+        """Once the server listens, rewrite the kernels' file if its port turned out different."""
+        content = getattr(self, "_credentials_content", None)
+        if content is not None and content["url"] != serverapp.connection_url:
+            content["url"] = serverapp.connection_url
+            self._credentials_file = write_credentials_file(serverapp.runtime_dir, content)
 
     def _shared_owner(self) -> str | None:
         """The one owner of everything when the server's credentials identify no user."""
@@ -177,7 +232,11 @@ class QiskitRuntimeApp(ExtensionApp):
         )
 
     async def stop_extension(self) -> None:
-        """Stop the scheduler and worker processes, bounded by ``shutdown_timeout``."""
+        """Remove the kernels' key file; stop the scheduler and worker processes, bounded by
+        ``shutdown_timeout``."""
+        credentials_file = getattr(self, "_credentials_file", None)
+        if credentials_file is not None:
+            remove_credentials_file(credentials_file)
         runtime = getattr(self, "runtime", None)
         if runtime is None:
             return

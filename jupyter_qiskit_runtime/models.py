@@ -263,6 +263,17 @@ class JobList(WireModel):
     offset: int
 
 
+class JobChanges(WireModel):
+    """``GET /v1/jobs/changes``: the user's jobs changed since a cursor, and the next cursor."""
+
+    jobs: list[Job] = Field(
+        description="Each job changed since ``since`` once, as it is now (without params), in "
+        "the order of their latest changes; empty if the timeout passed without a change."
+    )
+    cursor: str = Field(description="Send it as ``since`` to get the changes after these.")
+    more: bool = Field(description="Whether ``limit`` left changed jobs out: ask again at once.")
+
+
 class MetricsTimestamps(WireModel):
     """When a job was created, started running and finished."""
 
@@ -286,6 +297,16 @@ class MetricsBss(WireModel):
     seconds: float
 
 
+class SimulatorMetrics(WireModel):
+    """How a job was simulated: Aer's method, why it was chosen, and its memory estimate."""
+
+    method: str | list[str] = Field(description="The Aer method used (stabilizer, ...).")
+    planned_method: str = Field(description="The method chosen before the run.")
+    reason: str = Field(description="Why that method was chosen.")
+    active_qubits: int = Field(description="Qubits the simulation really used.")
+    estimated_memory_bytes: int = Field(description="Estimated memory of the simulated state.")
+
+
 class JobMetrics(WireModel):
     """``GET /v1/jobs/{id}/metrics``."""
 
@@ -297,6 +318,11 @@ class JobMetrics(WireModel):
     num_qubits: list[int] = Field(description="Width of each PUB's circuit.")
     circuit_depths: list[int] = Field(description="Depth of each PUB's circuit.")
     qiskit_version: str | None = None
+    qiskit_aer_version: str | None = None
+    qiskit_ibm_runtime_version: str | None = None
+    simulator: SimulatorMetrics | None = Field(
+        None, description="How the job was simulated (absent until it ran)."
+    )
 
 
 class TagsUpdate(WireModel):

@@ -39,7 +39,8 @@ ERROR_MEANINGS = {
     404: "Not found: the backend, program, job or session does not exist or is someone else's.",
     409: "The operation does not apply in the current state (e.g. the job is already final).",
     413: "The request body is larger than `QiskitRuntimeApp.max_payload_bytes`.",
-    429: "The user already has `max_pending_jobs_per_user` unfinished jobs.",
+    429: "The user already has `max_pending_jobs_per_user` unfinished jobs, or too many "
+    "requests waiting for job changes.",
     503: "The server is shutting down and takes no new work.",
 }
 
@@ -127,6 +128,8 @@ _WORKLOAD_FILTERS = (
     Query("include_mocks", "Accepted; this server has no mock backends.", _BOOLEAN),
 )
 
+_WAIT_SECONDS: dict[str, Any] = {"type": "number", "minimum": 0, "maximum": 60}
+
 _CALIBRATION = Query(
     "calibration_id",
     "The backend's one calibration (`<metadata>-<last update, UTC>`, or `<metadata>-ideal`); "
@@ -189,6 +192,29 @@ ROUTES: dict[str, tuple[Operation, ...]] = {
                   query=(Query("exclude_params", "true: leave `params` out.", _BOOLEAN),)),
         Operation("DELETE", "delete_job", "Delete a job with its result and logs", "jobs",
                   {204: None}, (404, 409)),
+    ),
+    "/v1/jobs/{job_id}/wait": (
+        Operation("GET", "wait_for_job", "A job once it is final, or when the timeout passes",
+                  "jobs", {200: m.Job}, (400, 404, 429, 503),
+                  query=(Query("timeout", "Seconds to wait, 0 to 60 (default 30).", _WAIT_SECONDS),
+                         Query("exclude_params", "false: include `params` (default true).",
+                               _BOOLEAN)),
+                  description="Answers as soon as the job reaches a final state, without "
+                  "polling, or with its current state after `timeout` seconds: `state.status` "
+                  "says which. `connect()`'s jobs wait with it."),
+    ),
+    "/v1/jobs/changes": (
+        Operation("GET", "list_job_changes", "The user's jobs changed since a cursor", "jobs",
+                  {200: m.JobChanges}, (400, 429, 503),
+                  query=(Query("since", "The `cursor` of an earlier answer; none: all jobs."),
+                         Query("timeout", "Seconds to wait for a change when there is none, 0 to "
+                               "60 (default 0).", _WAIT_SECONDS),
+                         Query("limit", "Most jobs in one answer (default 100).",
+                               {"type": "integer", "minimum": 1, "maximum": 1000})),
+                  description="A long-polling feed of the user's jobs (from any client), for "
+                  "live job lists. Cursors are numbers of the server's change counter, kept in "
+                  "its database: they stay valid across restarts. Deleted jobs are not "
+                  "reported."),
     ),
     "/v1/jobs/{job_id}/results": (
         Operation("GET", "get_job_results", "A job's result", "jobs", {200: "text"}, (404,),

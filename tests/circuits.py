@@ -95,3 +95,18 @@ def manila_blocker() -> QuantumCircuit:
         warnings.simplefilter("ignore")
         backend = FakeManilaV2()
     return generate_preset_pass_manager(1, backend=backend, seed_transpiler=1).run(qc)
+
+
+def entangling_circuit(num_qubits: int = 32, layers: int = 4) -> QuantumCircuit:
+    """A non-Clifford circuit whose every layer entangles each qubit with the one half the register
+    away: no statevector of 32 qubits fits this machine and no matrix-product state bound does
+    either, so the memory guard must refuse it. ISA for ``ideal_32q``."""
+    qc = QuantumCircuit(num_qubits)
+    half = num_qubits // 2
+    for layer in range(layers):
+        for q in range(num_qubits):
+            qc.rx(0.3 + 0.01 * (q + layer), q)
+        for q in range(half):
+            qc.cx(q, q + half)
+    qc.measure_all()
+    return qc

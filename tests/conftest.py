@@ -57,6 +57,26 @@ def two_users(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProces
         yield proc
 
 
+#: The password of ``password_server``.
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(scope="session")
+def password_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """A server with a password and no token, as after `jupyter server password`: its kernels
+    find no token, only the key file the extension writes for them. One warm worker."""
+    from jupyter_server.auth.security import passwd
+
+    with ServerProcess(
+        tmp_path_factory.mktemp("password-only"),
+        "",
+        f"--PasswordIdentityProvider.hashed_password={passwd(PASSWORD)}",
+        "--QiskitRuntimeApp.pool_size=1",
+        "--QiskitRuntimeApp.prestart_workers=1",
+    ) as proc:
+        yield proc
+
+
 @pytest.fixture(scope="session")
 def service(server: ServerProcess):
     """A ``QiskitRuntimeService`` connected to the shared server through ``connect()``."""

@@ -26,6 +26,8 @@ class ServerProcess:
     """``jupyter server`` in its own process, with token auth and base_url ``/a%40b/``.
 
     Use it as a context manager (``with ServerProcess(...) as server:``) to start and stop it.
+    With an empty ``token`` the server has no token (give it a password in ``extra_args``); it
+    is then ready when it answers at all, as no credential of the test can ask the API.
     """
 
     def __init__(self, workdir: Path, token: str = "test-token", *extra_args: str) -> None:
@@ -57,7 +59,7 @@ class ServerProcess:
         env = {
             **os.environ,
             "JUPYTER_DATA_DIR": str(self.workdir / "data"),
-            "JUPYTER_RUNTIME_DIR": str(self.workdir / "runtime"),
+            "JUPYTER_RUNTIME_DIR": str(self.runtime_dir),
             "JUPYTER_CONFIG_DIR": str(self.workdir / "config"),
             "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent.parent), *sys.path]),
         }
@@ -80,13 +82,25 @@ class ServerProcess:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited early:\n{self.log_path.read_text()[-3000:]}")
             try:
-                if requests.get(self.api, headers=self.headers(), timeout=2).status_code == 200:
+                if self._answers():
                     return self
             except requests.ConnectionError:
                 pass
             time.sleep(0.2)
         self.stop()
         raise RuntimeError(f"server did not start:\n{self.log_path.read_text()[-3000:]}")
+
+    def _answers(self) -> bool:
+        """Whether the API answers the token; without a token, whether Jupyter answers (its
+        version, unauthenticated: extensions are loaded before the server listens)."""
+        if not self.token:
+            return requests.get(f"{self.url}api", timeout=2).status_code == 200
+        return requests.get(self.api, headers=self.headers(), timeout=2).status_code == 200
+
+    @property
+    def runtime_dir(self) -> Path:
+        """The server's Jupyter runtime directory (its ``jpserver-<pid>.json`` and ours)."""
+        return self.workdir / "runtime"
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 30.0) -> None:
         """Stop the process with ``sig`` (SIGKILL to simulate a crash) and wait for it."""

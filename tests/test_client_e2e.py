@@ -12,7 +12,7 @@ from qiskit_ibm_runtime.exceptions import (
     RuntimeJobNotFound,
 )
 
-from .circuits import bell_circuit, sampler_job_body
+from .circuits import entangling_circuit, sampler_job_body
 from .rest import FINAL, RestClient
 
 SHOTS = 4000
@@ -101,15 +101,14 @@ def test_ideal_all_to_all_backend_accepts_unrouted_circuits(service) -> None:
 
 
 def test_job_failing_in_its_worker_reports_reason_and_traceback(server, service) -> None:
-    """A job that raises inside the simulation fails with a readable reason for the client,
-    and its results text holds the traceback."""
-    body = sampler_job_body("fake_manila@aer_ideal", bell_circuit())
-    body["params"]["options"] = {"default_shots": -5}
+    """A job refused inside its worker (a 32-qubit entangling circuit fits no memory budget
+    here) fails with a readable reason for the client, and its results text holds the
+    traceback."""
     rest = RestClient(server)
-    job_id = rest.submit(body)
+    job_id = rest.submit(sampler_job_body("ideal_32q@aer_ideal", entangling_circuit(32)))
     assert rest.wait_for(job_id, FINAL)["state"]["status"] == "Failed"
     assert "Traceback" in rest.get(f"jobs/{job_id}/results").text
-    with pytest.raises(RuntimeJobFailureError, match="shots"):
+    with pytest.raises(RuntimeJobFailureError, match="GiB"):
         service.job(job_id).result()
 
 

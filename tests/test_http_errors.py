@@ -87,6 +87,26 @@ BAD_REQUESTS = [
     _post(_job(session_id=3), 400, "'session_id' must be of type str", id="session-id-int"),
     _post(_job(program_id="qaoa"), 404, "'qaoa'", "sampler", "estimator", id="unknown-program"),
     _post(
+        _job(program_id="noise-learner"),
+        404,
+        "does not run the program 'noise-learner'",
+        "sampler, estimator, executor",
+        id="noise-learner",
+    ),
+    _post(_job(program_id="calibrate"), 404, "'calibrate'", "executor", id="calibrate"),
+    _post(
+        _job(params=lambda: params_for([(bell_isa(),)], options={"default_shots": -5})),
+        400,
+        "options.default_shots must be a positive integer",
+        id="shots-negative",
+    ),
+    _post(
+        _job(params=lambda: params_for([(bell_isa(),)], options={"execution": {"meas_type": "x"}})),
+        400,
+        "options.execution.meas_type must be one of classified, kerneled, avg_kerneled",
+        id="meas-type-unknown",
+    ),
+    _post(
         _job(backend="fake_nowhere@aer"),
         404,
         "'fake_nowhere@aer' does not exist",

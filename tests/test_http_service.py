@@ -22,13 +22,13 @@ from .http_helpers import (
 
 
 async def test_root_describes_version_programs_and_executors(jp_fetch) -> None:
-    """``GET v1`` names the server's version, its two programs and both executors."""
+    """``GET v1`` names the server's version, its three programs and both executors."""
     from jupyter_qiskit_runtime import __version__
 
     info = await get_json(jp_fetch)
     assert info["version"] == __version__
     assert info["api_version"] == "v1"
-    assert {p["id"] for p in info["programs"]} == {"sampler", "estimator"}
+    assert {p["id"] for p in info["programs"]} == {"sampler", "estimator", "executor"}
     executors = {e["name"]: e["noisy"] for e in info["executors"]}
     assert executors == {"aer": True, "aer_ideal": False}
 

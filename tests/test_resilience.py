@@ -5,6 +5,7 @@ These run against a real server process with one job slot and a 1 GiB worker mem
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import time
@@ -13,13 +14,14 @@ from collections.abc import Iterator
 import psutil
 import pytest
 import requests
-from qiskit import QuantumCircuit, transpile
+from qiskit import transpile
 from qiskit_ibm_runtime import SamplerV2
 from qiskit_ibm_runtime.exceptions import RuntimeJobMaxTimeoutError
 
 from jupyter_qiskit_runtime import connect
+from jupyter_qiskit_runtime.execution.workers import WorkerFailed, WorkerPool
 
-from .circuits import bell_circuit, sampler_job_body, slow_circuit
+from .circuits import bell_circuit, entangling_circuit, params_for, sampler_job_body, slow_circuit
 from .rest import FINAL, RestClient
 from .servers import ServerProcess
 
@@ -122,21 +124,42 @@ def test_killed_worker_fails_only_its_job(solo: ServerProcess, rest: RestClient,
     assert requests.get(f"{solo.url}api/status", headers=rest.headers, timeout=10).ok
 
 
-def test_job_over_the_memory_limit_fails_with_the_reason(
+def test_job_over_the_memory_budget_fails_before_allocating(
     solo: ServerProcess, rest: RestClient
 ) -> None:
-    """A 27-qubit statevector (2 GiB) passes the 1 GiB worker limit: that job fails, says why,
-    and the server carries on."""
-    hog = QuantumCircuit(27)
-    for q in range(27):
-        hog.rx(0.3, q)
-    hog.measure_all()
-    job_id = rest.submit(sampler_job_body(WIDE, hog, shots=10))
+    """A 27-qubit entangling circuit needs a 2 GiB statevector, over the 1 GiB budget, and no
+    matrix-product-state bound fits either: the job fails at once with the memory it needs and
+    what to change, without the worker ever growing, and the server carries on."""
+    job_id = rest.submit(sampler_job_body(WIDE, entangling_circuit(27), shots=10))
     job = rest.wait_for(job_id, FINAL)
     assert job["state"]["status"] == "Failed"
-    assert "more than the worker limit of 1024 MiB" in job["state"]["reason"]
+    reason = job["state"]["reason"]
+    assert "needs about 2 GiB" in reason and "the budget is 1 GiB" in reason, reason
+    assert "worker_memory_limit" in reason
+    assert all(p.memory_info().rss < 2**30 for p in worker_processes(solo))
     after = rest.submit(sampler_job_body("fake_manila@aer_ideal", bell_circuit()))
     assert rest.wait_for(after, FINAL)["state"]["status"] == "Completed"
+
+
+def test_worker_over_its_resident_memory_limit_is_stopped() -> None:
+    """The backstop behind the estimate: a worker whose resident memory passes the limit is
+    killed and the job fails with the figure. An idle worker already holds more than 64 MiB
+    (Python, Qiskit, Aer), so a 64 MiB limit trips it during a seconds-long job."""
+    pool = WorkerPool(1)
+    try:
+        worker = pool.acquire()
+        task = {
+            "job_id": "rss-test",
+            "program_id": "sampler",
+            "backend": {"name": WIDE, "fake_class": None, "n_qubits": 32, "noisy": False},
+            "params": json.dumps(params_for([(slow_circuit(),)])),
+            "memory_budget": 0,
+        }
+        with pytest.raises(WorkerFailed, match="more than the worker limit of 64 MiB"):
+            worker.run(task, should_stop=lambda: False, memory_limit=64 * 2**20)
+        pool.release(worker)
+    finally:
+        pool.close()
 
 
 def test_job_over_its_maximum_execution_time_is_stopped(

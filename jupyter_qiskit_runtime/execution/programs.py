@@ -7,32 +7,38 @@ imported here, never at the package's import time.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import io
 import json
 import logging
+import math
 import time
 import traceback
 import warnings
 from collections.abc import Iterator
 from typing import Any
 
+from .errors import ParamsError
+from .options import PrimitiveSettings, check_device_fit, settings_from_options
+
+__all__ = ["PROGRAMS", "ParamsError", "ProgramRunner", "preload", "run_task", "validate_params"]
+
 #: The programs this server runs, with what each one does.
 PROGRAMS = {
     "sampler": "SamplerV2: samples the outcomes of circuits",
     "estimator": "EstimatorV2: estimates expectation values of observables",
+    "executor": "Executor: runs a QuantumProgram, as IBM's local testing mode does",
 }
 
-#: The options each program applies, as dotted paths. Every other option that is set is accepted
-#: and named in the job's logs as not applied, never silently dropped.
-APPLIED_OPTIONS = {
-    "sampler": frozenset({"default_shots", "simulator.seed_simulator"}),
-    "estimator": frozenset({"default_shots", "default_precision", "simulator.seed_simulator"}),
-}
+#: Top-level params that describe the job itself; any other one (``resilience_level``, ...) is an
+#: option, named in the logs as not applied.
+ENVELOPE_PARAMS = frozenset({"pubs", "options", "version", "support_qiskit"})
 
-
-class ParamsError(ValueError):
-    """The params cannot be decoded or do not describe valid PUBs."""
+#: The shots BackendSamplerV2 takes when neither the PUB nor the options say.
+DEFAULT_SAMPLER_SHOTS = 1024
+#: The precision BackendEstimatorV2 takes when neither the PUB nor the options say.
+DEFAULT_ESTIMATOR_PRECISION = 0.015625
 
 
 def preload() -> None:
@@ -74,95 +80,209 @@ def _coerce_pubs(program_id: str, params: dict[str, Any]) -> list[Any]:
     return coerced
 
 
+def _primitive_input(program_id: str, params: str) -> tuple[list[Any], PrimitiveSettings]:
+    decoded = decode_params(params)
+    settings = settings_from_options(program_id, decoded.get("options") or {})
+    extra = {k for k, v in decoded.items() if k not in ENVELOPE_PARAMS and v is not None}
+    settings.not_applied = sorted({*settings.not_applied, *extra})
+    return _coerce_pubs(program_id, decoded), settings
+
+
 def validate_params(program_id: str, params: str, n_qubits: int) -> None:
     """Raise ``ParamsError`` if the params cannot run on a backend of ``n_qubits`` qubits."""
-    decoded = decode_params(params)
-    options = decoded.get("options", {})
-    if not isinstance(options, dict):
-        raise ParamsError("params.options must be a JSON object.")
-    for index, pub in enumerate(_coerce_pubs(program_id, decoded)):
+    if program_id == "executor":
+        from .executor_program import validate_executor_params
+
+        validate_executor_params(params, n_qubits)
+        return
+    pubs, settings = _primitive_input(program_id, params)
+    for index, pub in enumerate(pubs):
         width = pub.circuit.num_qubits
         if width > n_qubits:
             raise ParamsError(
                 f"params.pubs[{index}] has a circuit of {width} qubits; the backend has {n_qubits}."
             )
+        check_device_fit(pub.circuit, settings, f"params.pubs[{index}]")
 
 
-def set_options(options: dict[str, Any], prefix: str = "") -> Iterator[str]:
-    """Dotted paths of the options that are set (not None, not an empty list or mapping)."""
-    for key, value in options.items():
-        path = f"{prefix}{key}"
-        if isinstance(value, dict):
-            yield from set_options(value, f"{path}.")
-        elif value is not None and not (isinstance(value, list) and not value):
-            yield path
+def _max_shots(program_id: str, pubs: list[Any], settings: PrimitiveSettings) -> int:
+    if program_id == "sampler":
+        default = settings.shots or DEFAULT_SAMPLER_SHOTS
+        return max(pub.shots or default for pub in pubs)
+    default_precision = (
+        settings.precision
+        or (1 / math.sqrt(settings.shots) if settings.shots else None)
+        or DEFAULT_ESTIMATOR_PRECISION
+    )
+    return max(math.ceil(1 / (pub.precision or default_precision) ** 2) for pub in pubs)
+
+
+def _with_circuit(pub: Any, circuit: Any) -> Any:
+    from qiskit.primitives.containers.estimator_pub import EstimatorPub
+    from qiskit.primitives.containers.sampler_pub import SamplerPub
+
+    if isinstance(pub, SamplerPub):
+        return SamplerPub(circuit, pub.parameter_values, pub.shots, validate=False)
+    return EstimatorPub(circuit, pub.observables, pub.parameter_values, pub.precision, False)
+
+
+@contextlib.contextmanager
+def _recording_methods(backend: Any) -> Iterator[list[str]]:
+    """Collect the simulation method Aer reports for each circuit the primitive runs.
+
+    The primitives drop Aer's result metadata, so the backend's ``run`` is wrapped for the
+    duration of one job (on an object this worker owns; nothing global is touched)."""
+    methods: list[str] = []
+    jobs: list[Any] = []
+    original = backend.run
+
+    def run(*args: Any, **kwargs: Any) -> Any:
+        job = original(*args, **kwargs)
+        jobs.append(job)
+        return job
+
+    backend.run = run
+    try:
+        yield methods
+    finally:
+        del backend.run
+        for job in jobs:
+            with contextlib.suppress(Exception):
+                methods.extend(r.metadata.get("method", "") for r in job.result().results)
+
+
+def versions() -> dict[str, str]:
+    """The versions of the packages that produce a result."""
+    from importlib.metadata import version
+
+    return {
+        name.replace("-", "_") + "_version": version(name)
+        for name in ("qiskit", "qiskit-aer", "qiskit-ibm-runtime")
+    }
 
 
 class ProgramRunner:
-    """Runs tasks in a worker process, keeping each backend's simulator for the next job."""
+    """Runs tasks in a worker process, keeping simulators for the next job."""
 
     def __init__(self) -> None:
-        self._simulators: dict[tuple[str, bool], Any] = {}
+        self._fake_backends: dict[str, Any] = {}
+        self._simulators: dict[str, Any] = {}
+        #: The versions of the packages that produce a result, read once per worker.
+        self.versions = versions()
 
-    def simulator(self, spec: dict[str, Any]) -> Any:
-        """The backend object for a catalog entry: the fake backend itself when noisy, as IBM's
-        local testing mode runs it, else a noise-free Aer simulator."""
-        key = (spec["fake_class"] or spec["name"], bool(spec["noisy"]))
-        if key not in self._simulators:
-            if spec["noisy"] and spec["fake_class"]:
-                module, cls = spec["fake_class"].split(":")
-                backend = getattr(importlib.import_module(module), cls)()
-            else:
-                from qiskit_aer import AerSimulator
+    def fake_backend(self, fake_class: str) -> Any:
+        """The fake backend object of a ``module:ClassName``, built once per worker."""
+        if fake_class not in self._fake_backends:
+            module, cls = fake_class.split(":")
+            self._fake_backends[fake_class] = getattr(importlib.import_module(module), cls)()
+        return self._fake_backends[fake_class]
 
-                backend = AerSimulator()
-            self._simulators[key] = backend
-        return self._simulators[key]
+    def ideal_simulator(self, method: str) -> Any:
+        """A noise-free Aer simulator for one method, built once per worker."""
+        if method not in self._simulators:
+            from qiskit_aer import AerSimulator
 
-    def run(self, task: dict[str, Any], log: logging.Logger) -> tuple[Any, dict[str, Any]]:
-        """Run one task; the primitive result and metrics."""
+            self._simulators[method] = AerSimulator(method=method)
+        return self._simulators[method]
+
+    def backend(self, spec: dict[str, Any], settings: PrimitiveSettings, method: str) -> Any:
+        """The backend a job runs on.
+
+        With the backend's own noise (``@aer``) this is the fake backend itself, exactly as IBM's
+        local testing mode runs it; a noise model sent by the client overrides the backend's
+        noise, or adds noise to a noise-free executor; otherwise an ideal simulator."""
+        from qiskit_aer import AerSimulator
+
+        fake_class = spec.get("fake_class")
+        if settings.noise_model is not None:
+            if spec["noisy"] and fake_class:
+                return AerSimulator.from_backend(
+                    self.fake_backend(fake_class), noise_model=settings.noise_model
+                )
+            return AerSimulator(noise_model=settings.noise_model)
+        if spec["noisy"] and fake_class:
+            return self.fake_backend(fake_class)
+        return self.ideal_simulator(method)
+
+    def run(self, task: dict[str, Any], log: logging.Logger) -> tuple[str, dict[str, Any]]:
+        """Run one task; the encoded result and the metrics."""
+        if task["program_id"] == "executor":
+            from .executor_program import run_executor
+
+            return run_executor(task, self, log)
+        return self._run_primitive(task, log)
+
+    def _run_primitive(self, task: dict[str, Any], log: logging.Logger) -> tuple[str, dict]:
         from qiskit.primitives import BackendEstimatorV2, BackendSamplerV2
+        from qiskit_ibm_runtime import RuntimeEncoder
+
+        from .methods import plan_simulation
 
         program_id = task["program_id"]
-        params = decode_params(task["params"])
-        pubs = _coerce_pubs(program_id, params)
-        options: dict[str, Any] = dict(params.get("options") or {})
-        backend = self.simulator(task["backend"])
+        spec = task["backend"]
+        pubs, settings = _primitive_input(program_id, task["params"])
+        noisy = bool(spec["noisy"]) or settings.noise_model is not None
+        plan = plan_simulation(
+            [pub.circuit for pub in pubs],
+            noisy=noisy,
+            shots=_max_shots(program_id, pubs, settings),
+            budget_bytes=int(task.get("memory_budget") or 0),
+            parameterized=[pub.circuit.num_parameters > 0 for pub in pubs],
+        )
+        pubs = [_with_circuit(p, c) for p, c in zip(pubs, plan.circuits, strict=True)]
+        log.info("Simulation method: %s. %s", plan.method, plan.reason)
+        if settings.not_applied:
+            log.warning(
+                "Options not applied by this server: %s (they have no meaning on a simulator).",
+                ", ".join(settings.not_applied),
+            )
+        backend = self.backend(spec, settings, plan.method)
         prim_options: dict[str, Any] = {}
-        simulator_options = dict(options.get("simulator") or {})
-        if (seed := simulator_options.pop("seed_simulator", None)) is not None:
-            prim_options["seed_simulator"] = seed
+        if settings.seed is not None:
+            prim_options["seed_simulator"] = settings.seed
         run_kwargs: dict[str, Any] = {}
         if program_id == "sampler":
-            if shots := options.get("default_shots"):
-                prim_options["default_shots"] = shots
+            if settings.shots:
+                prim_options["default_shots"] = settings.shots
+            if run_options := settings.run_options:
+                prim_options["run_options"] = run_options
             primitive: Any = BackendSamplerV2(backend=backend, options=prim_options)
         else:
-            if shots := options.get("default_shots"):
-                run_kwargs["precision"] = 1 / shots**0.5
-            if precision := options.get("default_precision"):
-                prim_options["default_precision"] = precision
+            if settings.shots:
+                run_kwargs["precision"] = 1 / math.sqrt(settings.shots)
+            if settings.precision:
+                prim_options["default_precision"] = settings.precision
             primitive = BackendEstimatorV2(backend=backend, options=prim_options)
-        ignored = sorted(set(set_options(options)) - APPLIED_OPTIONS[program_id])
-        if ignored:
-            log.warning("Options not applied by this server: %s", ", ".join(ignored))
-        log.info("Running %s on %s with %d PUB(s).", program_id, task["backend"]["name"], len(pubs))
+        log.info("Running %s on %s with %d PUB(s).", program_id, spec["name"], len(pubs))
         started = time.perf_counter()
-        result = primitive.run(pubs, **run_kwargs).result()
+        with _recording_methods(backend) as methods:
+            result = primitive.run(pubs, **run_kwargs).result()
         seconds = time.perf_counter() - started
-        log.info("Simulation finished in %.3f s.", seconds)
+        if program_id == "sampler" and settings.meas_type != "classified":
+            from .kerneled import kerneled_result
+
+            result = kerneled_result(result, settings.meas_type, settings.seed)
+        used = sorted({m for m in methods if m}) or [plan.method]
+        log.info("Simulation finished in %.3f s (Aer method: %s).", seconds, ", ".join(used))
+        result.metadata["simulator"] = {
+            "method": used[0] if len(used) == 1 else used,
+            "planned_method": plan.method,
+            "reason": plan.reason,
+            "active_qubits": plan.active_qubits,
+            "estimated_memory_bytes": plan.memory_bytes,
+        }
         metrics = {
             "usage_seconds": seconds,
             "num_qubits": [pub.circuit.num_qubits for pub in pubs],
             "circuit_depths": [pub.circuit.depth() for pub in pubs],
+            "simulator": result.metadata["simulator"],
+            **self.versions,
         }
-        return result, metrics
+        return json.dumps(result, cls=RuntimeEncoder), metrics
 
 
 def run_task(task: dict[str, Any], runner: ProgramRunner) -> dict[str, Any]:
     """Run a task and answer with plain data: the encoded result or the traceback, and logs."""
-    from qiskit_ibm_runtime import RuntimeEncoder
-
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
@@ -172,8 +292,7 @@ def run_task(task: dict[str, Any], runner: ProgramRunner) -> dict[str, Any]:
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            result, metrics = runner.run(task, log)
-            encoded = json.dumps(result, cls=RuntimeEncoder)
+            encoded, metrics = runner.run(task, log)
         for warning in caught:
             log.warning("%s: %s", warning.category.__name__, warning.message)
         return {"ok": True, "result": encoded, "logs": stream.getvalue(), "metrics": metrics}

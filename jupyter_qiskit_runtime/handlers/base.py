@@ -6,9 +6,11 @@ official client reads, ``{"error": {"message", "code"}}`` (with Jupyter's ``mess
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections.abc import Coroutine
 from http.client import responses
-from typing import Any
+from typing import Any, TypeVar
 
 from jupyter_server.auth import User
 from jupyter_server.base.handlers import APIHandler
@@ -27,11 +29,14 @@ STATUS_BY_ERROR: dict[type[errors.RuntimeServiceError], int] = {
     errors.NotFoundError: 404,
     errors.InvalidStateError: 409,
     errors.QueueLimitError: 429,
+    errors.WaitLimitError: 429,
     errors.ServiceUnavailableError: 503,
 }
 
 #: The resource name Jupyter's authorizer sees for every endpoint of this API.
 AUTH_RESOURCE = "qiskit_runtime"
+
+T = TypeVar("T")
 
 
 def status_for(error: errors.RuntimeServiceError) -> int:
@@ -60,6 +65,8 @@ class RuntimeHandler(ExtensionHandlerMixin, APIHandler):
         self.runtime = runtime
         self.tokens = tokens
         self.shared_owner = shared_owner
+        self._long_poll: asyncio.Future[Any] | None = None
+        self._client_gone = False
 
     async def prepare(self) -> None:  # type: ignore[override]
         """Authenticate by a credential this extension issued, else by Jupyter's own means.
@@ -104,6 +111,26 @@ class RuntimeHandler(ExtensionHandlerMixin, APIHandler):
         """The owner, as the credentials this extension issues name it."""
         user = self.current_user
         return TokenIdentity(self.owner, str(user.name), str(user.display_name))
+
+    async def long_poll(self, waiting: Coroutine[Any, Any, T]) -> T | None:
+        """Await a long wait; ``None`` if the client closed the connection first (the wait is
+        given up then, so that it does not hold a waiter until its timeout)."""
+        self._long_poll = asyncio.ensure_future(waiting)
+        try:
+            return await self._long_poll
+        except asyncio.CancelledError:
+            if self._client_gone:
+                return None
+            raise
+        finally:
+            self._long_poll = None
+
+    def on_connection_close(self) -> None:
+        """Give up the request's long wait, if it has one: nobody will read the answer."""
+        self._client_gone = True
+        if self._long_poll is not None:
+            self._long_poll.cancel()
+        super().on_connection_close()
 
     def write_json(self, data: Any, status: int = 200) -> None:
         """Answer with a JSON document."""

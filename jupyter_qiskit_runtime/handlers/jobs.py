@@ -1,4 +1,5 @@
-"""Jobs: create, list, get, delete, results, cancel, logs, metrics, tags; workloads."""
+"""Jobs: create, list, get, wait for, changes, delete, results, cancel, logs, metrics, tags;
+workloads."""
 
 from __future__ import annotations
 
@@ -10,8 +11,12 @@ from tornado import web
 
 from ..runtime.errors import InvalidRequestError
 from ..runtime.jobs import WORKLOAD_STATUS
+from ..runtime.watch import MAX_WAIT_SECONDS
 from .base import RuntimeHandler
-from .query import bool_argument, choice_argument, int_argument, time_range
+from .query import bool_argument, choice_argument, float_argument, int_argument, time_range
+
+#: Seconds ``GET /jobs/{id}/wait`` waits when the request does not say.
+DEFAULT_WAIT_SECONDS = 30.0
 
 _ID = r"(?P<job_id>[A-Za-z0-9_-]+)"
 
@@ -66,10 +71,17 @@ class JobHandler(RuntimeHandler):
 
     @web.authenticated
     @authorized
-    def get(self, job_id: str) -> None:
-        """A job's state (and params unless ``exclude_params=true``; never a private job's)."""
+    async def get(self, job_id: str) -> None:
+        """A job's state (and params unless ``exclude_params=true``; never a private job's).
+
+        A job submitted less than ``QiskitRuntimeApp.quick_job_wait`` seconds ago that is not
+        final yet is first given until then to finish: the client's first status request then
+        finds a quick job final, instead of asking again after its poll interval.
+        """
         exclude = bool(bool_argument(self, "exclude_params", False))
-        self.write_json(self.runtime.job(self.owner, job_id, exclude_params=exclude))
+        job = await self.long_poll(self.runtime.settled_job(self.owner, job_id, exclude))
+        if job is not None:
+            self.write_json(job)
 
     @web.authenticated
     @authorized
@@ -80,6 +92,45 @@ class JobHandler(RuntimeHandler):
         """
         self.runtime.delete_job(self.owner, job_id)
         self.write_no_content()
+
+
+class JobWaitHandler(RuntimeHandler):
+    """``GET /jobs/{id}/wait``: the job once it is final, or as it is when the timeout passes."""
+
+    @web.authenticated
+    @authorized
+    async def get(self, job_id: str) -> None:
+        """``timeout``: seconds to wait (0 to 60, default 30); ``exclude_params`` (default
+        ``true``). The answer is shaped as ``GET /jobs/{id}``'s: ``state.status`` says whether
+        the job is final. It comes as soon as the job is final, without polling."""
+        timeout = float_argument(self, "timeout", DEFAULT_WAIT_SECONDS, 0.0, MAX_WAIT_SECONDS)
+        exclude = bool(bool_argument(self, "exclude_params", True))
+        job = await self.long_poll(self.runtime.wait_for_job(self.owner, job_id, timeout, exclude))
+        if job is not None:
+            self.write_json(job)
+
+
+class JobChangesHandler(RuntimeHandler):
+    """``GET /jobs/changes``: the user's jobs changed since a cursor, for live job lists."""
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        """``since``: the ``cursor`` of an earlier answer (none: every job of the user);
+        ``timeout``: seconds to wait for a change when there is none yet (0 to 60, default 0);
+        ``limit``: most jobs in one answer (1 to 1000, default 100).
+
+        Answers ``{"jobs": [...], "cursor": "...", "more": bool}``: each job changed since
+        ``since`` once, as it is now (shaped as the listing's entries), in the order of their
+        latest changes; the cursor to send next; whether ``limit`` left changed jobs out.
+        Jobs submitted by any client of the user are included, never another user's.
+        """
+        timeout = float_argument(self, "timeout", 0.0, 0.0, MAX_WAIT_SECONDS)
+        limit = int_argument(self, "limit", 100, 1, 1000)
+        since = self.get_query_argument("since", None)
+        page = await self.long_poll(self.runtime.job_changes(self.owner, since, timeout, limit))
+        if page is not None:
+            self.write_json(page)
 
 
 class JobTagsHandler(RuntimeHandler):
@@ -203,7 +254,10 @@ class WorkloadsHandler(RuntimeHandler):
 default_handlers = [
     (r"/v1/jobs", JobsHandler),
     (r"/v1/workloads", WorkloadsHandler),
+    # Before /v1/jobs/{id}, which would take "changes" for a job id.
+    (r"/v1/jobs/changes", JobChangesHandler),
     (rf"/v1/jobs/{_ID}", JobHandler),
+    (rf"/v1/jobs/{_ID}/wait", JobWaitHandler),
     (rf"/v1/jobs/{_ID}/tags", JobTagsHandler),
     (rf"/v1/jobs/{_ID}/results", JobResultsHandler),
     (rf"/v1/jobs/{_ID}/cancel", JobCancelHandler),

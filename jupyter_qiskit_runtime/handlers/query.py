@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection
 from datetime import UTC, datetime
 
@@ -27,6 +28,24 @@ def int_argument(
     if value < low or (high is not None and value > high):
         bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
         raise InvalidRequestError(f"The query argument '{name}' must be {bounds}.")
+    return value
+
+
+def float_argument(
+    handler: web.RequestHandler, name: str, default: float, low: float, high: float
+) -> float:
+    """A finite number between ``low`` and ``high`` (inclusive)."""
+    raw = handler.get_query_argument(name, None)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not low <= value <= high:  # also NaN
+        raise InvalidRequestError(
+            f"The query argument '{name}' must be a number between {low:g} and {high:g}."
+        )
     return value
 
 

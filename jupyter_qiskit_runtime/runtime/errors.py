@@ -76,3 +76,9 @@ class ServiceUnavailableError(RuntimeServiceError):
     """The runtime is shutting down and takes no new work."""
 
     code = 1503
+
+
+class WaitLimitError(RuntimeServiceError):
+    """A user, or the server, already has as many requests waiting for job changes as allowed."""
+
+    code = 1430

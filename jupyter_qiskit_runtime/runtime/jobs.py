@@ -191,4 +191,7 @@ def metrics_to_api(record: JobRecord, position_in_queue: int | None) -> dict[str
         "num_qubits": record.metrics.get("num_qubits", []),
         "circuit_depths": record.metrics.get("circuit_depths", []),
         "qiskit_version": record.metrics.get("qiskit_version"),
+        "qiskit_aer_version": record.metrics.get("qiskit_aer_version"),
+        "qiskit_ibm_runtime_version": record.metrics.get("qiskit_ibm_runtime_version"),
+        "simulator": record.metrics.get("simulator"),
     }

@@ -1,7 +1,8 @@
 """Listing a user's jobs: the filters of ``GET /jobs`` and ``GET /workloads``, in SQL.
 
 ``list_jobs`` pages by offset, as ``GET /jobs`` does; ``list_workloads`` pages by keyset (the
-job's never-reused ``seq``), so that a cursor stays valid while jobs come and go.
+job's never-reused ``seq``), so that a cursor stays valid while jobs come and go. ``list_changes``
+(``GET /jobs/changes``) lists the jobs changed after a number of the store's change counter.
 """
 
 from __future__ import annotations
@@ -163,3 +164,21 @@ def list_workloads(
             more_after = bool(db.execute(exists.format(later), [*args, last]).fetchone()[0])
     records = [(int(r["seq"]), JobRecord.from_row(r)) for r in rows]
     return WorkloadPage(records, int(total[0]), more_before, more_after)
+
+
+def list_changes(
+    store: JobStore, owner: str, after: int, limit: int
+) -> tuple[list[tuple[int, JobRecord]], bool]:
+    """``owner``'s jobs whose latest change is numbered after ``after``, as ``(changed, record)``
+    pairs in the order of those changes, at most ``limit``; and whether more follow.
+
+    A job changed several times since ``after`` is listed once, as it is now.
+    """
+    with store.reading() as db:
+        rows = db.execute(
+            f"SELECT changed, {RECORD_COLUMNS} FROM jobs WHERE owner = ? AND changed > ? "
+            "ORDER BY changed LIMIT ?",
+            (owner, after, limit + 1),
+        ).fetchall()
+    pairs = [(int(r["changed"]), JobRecord.from_row(r)) for r in rows[:limit]]
+    return pairs, len(rows) > limit

@@ -286,6 +286,7 @@ class JobScheduler:
             "program_id": record.program_id,
             "backend": self._catalog.get(record.backend).spec(),
             "params": self._store.params(job_id),
+            "memory_budget": self._memory_limit,
         }
         try:
             worker = self._workers.acquire()

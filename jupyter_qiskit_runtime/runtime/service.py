@@ -7,7 +7,6 @@ imports; errors are the domain exceptions of ``errors``.
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import logging
 from collections.abc import Sequence
@@ -17,6 +16,7 @@ from typing import Any
 
 from .._version import __version__
 from .catalog import BackendCatalog
+from .cursors import decode_cursor, encode_cursor
 from .errors import (
     InvalidRequestError,
     InvalidStateError,
@@ -24,6 +24,7 @@ from .errors import (
     ProgramNotFoundError,
     ServiceUnavailableError,
 )
+from .events import JobEvents
 from .jobs import (
     JobRequest,
     job_to_api,
@@ -36,6 +37,7 @@ from .listing import JobFilter, list_jobs, list_workloads
 from .scheduler import JobScheduler
 from .sessions import SessionManager, SessionRequest
 from .store import COMPLETED, FAILED, JobStore, utc_iso
+from .watch import JobWatch
 
 #: The instance every job of this server belongs to, as workloads name it.
 INSTANCE = "jupyter-qiskit-runtime"
@@ -43,22 +45,12 @@ INSTANCE = "jupyter-qiskit-runtime"
 
 def _cursor(seq: int) -> str:
     """An opaque page cursor for the job numbered ``seq``."""
-    return base64.urlsafe_b64encode(f"seq:{seq}".encode()).decode().rstrip("=")
+    return encode_cursor("seq", seq)
 
 
 def _cursor_seq(name: str, cursor: str) -> int:
     """The job number a cursor of ``_cursor`` stands for; 400 for anything else."""
-    try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        kind, _, number = text.partition(":")
-        if kind == "seq":
-            return int(number)
-    except ValueError:  # also binascii.Error and UnicodeDecodeError
-        pass
-    raise InvalidRequestError(
-        f"The query argument '{name}' is not a cursor this server gave out; follow the 'href' "
-        "of a page's 'next' or 'previous'."
-    )
+    return decode_cursor(name, cursor, "seq", "follow the 'href' of a page's 'next' or 'previous'")
 
 
 @dataclass(frozen=True)
@@ -73,6 +65,7 @@ class RuntimeConfig:
     max_pending_jobs_per_user: int
     retention_days: float
     prestart_workers: int
+    quick_job_wait: float = 0.0
 
 
 class QiskitRuntime:
@@ -88,7 +81,8 @@ class QiskitRuntime:
         self.config = config
         self.log = log
         self.catalog = catalog or BackendCatalog()
-        self.store = JobStore(config.db_path, config.journal_mode)
+        self.events = JobEvents()
+        self.store = JobStore(config.db_path, config.journal_mode, on_change=self.events.notify)
         self.sessions = SessionManager(self.store)
         self.scheduler = JobScheduler(
             store=self.store,
@@ -102,6 +96,7 @@ class QiskitRuntime:
             session_refusal=self.sessions.refusal,
         )
         self._closed = False
+        self.watch = JobWatch(self.store, self.events, config.quick_job_wait, lambda: self._closed)
 
     def start(self) -> None:
         """Recover unfinished jobs and, if configured, start warm workers."""
@@ -114,6 +109,7 @@ class QiskitRuntime:
         if self._closed:
             return
         self._closed = True
+        self.events.close()  # waiting requests answer 503 now, not when the loop stops
         self.scheduler.shutdown(timeout)
         self.store.close()
 
@@ -217,6 +213,34 @@ class QiskitRuntime:
         record = self.store.get(job_id, owner)
         params = None if exclude_params else self.store.params(job_id, owner)
         return job_to_api(record, params)
+
+    async def settled_job(self, owner: str, job_id: str, exclude_params: bool) -> dict[str, Any]:
+        """``job``, after giving a job younger than ``quick_job_wait`` until then to finish."""
+        record = await self.watch.settled(owner, job_id)
+        return job_to_api(record, None if exclude_params else self.store.params(job_id, owner))
+
+    async def wait_for_job(
+        self, owner: str, job_id: str, timeout: float, exclude_params: bool = True
+    ) -> dict[str, Any]:
+        """One of ``owner``'s jobs once it is final, or as it is when ``timeout`` passes."""
+        record = await self.watch.until_final(owner, job_id, timeout)
+        return job_to_api(record, None if exclude_params else self.store.params(job_id, owner))
+
+    async def job_changes(
+        self, owner: str, since: str | None, timeout: float, limit: int
+    ) -> dict[str, Any]:
+        """``owner``'s jobs changed after the cursor ``since`` (all, when it is ``None``), each
+        once, as it is now, in the order of their latest changes; waiting up to ``timeout``
+        seconds for a change when there is none. ``cursor`` is the one to send next; ``more``
+        says whether ``limit`` left changed jobs out (ask again at once)."""
+        hint = "send the 'cursor' of an earlier answer, or none to start from the beginning"
+        after = 0 if since is None else decode_cursor("since", since, "change", hint)
+        changed, more = await self.watch.changes(owner, after, timeout, limit)
+        return {
+            "jobs": [job_to_api(record) for _, record in changed],
+            "cursor": encode_cursor("change", changed[-1][0] if changed else after),
+            "more": more,
+        }
 
     def jobs(
         self, owner: str, *, limit: int, offset: int, descending: bool = True,

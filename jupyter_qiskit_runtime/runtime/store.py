@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -75,6 +75,15 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX sessions_owner ON sessions (owner);
     CREATE INDEX jobs_session ON jobs (session_id);
     """,
+    # ``changed``: the number of a job's latest change, from a counter that only grows and
+    # survives restarts and deletions, so that "changes after N" never misses one.
+    """
+    ALTER TABLE jobs ADD COLUMN changed INTEGER NOT NULL DEFAULT 0;
+    UPDATE jobs SET changed = seq;
+    CREATE INDEX jobs_owner_changed ON jobs (owner, changed);
+    CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+    INSERT INTO counters (name, value) SELECT 'job_changes', COALESCE(MAX(seq), 0) FROM jobs;
+    """,
 )
 
 JOURNAL_MODES = ("DELETE", "TRUNCATE", "PERSIST", "WAL")
@@ -128,6 +137,7 @@ class JobRecord:
         """Build a record from a row selected with ``RECORD_COLUMNS`` (and maybe ``seq``)."""
         data = dict(row)
         data.pop("seq", None)
+        data.pop("changed", None)
         data["tags"] = json.loads(data["tags"])
         data["metrics"] = json.loads(data["metrics"])
         data["private"] = bool(data["private"])
@@ -135,9 +145,20 @@ class JobRecord:
 
 
 class JobStore:
-    """Persistence for jobs: params, results, logs, timestamps and owner."""
+    """Persistence for jobs: params, results, logs, timestamps and owner.
 
-    def __init__(self, path: str | Path, journal_mode: str = "DELETE") -> None:
+    ``on_change(job_id, owner)`` is called, from the writing thread, after each committed change
+    to a job (new, running, queued again, final, tags); each such change also gives the job the
+    next number of the change counter in its ``changed`` column.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        journal_mode: str = "DELETE",
+        on_change: Callable[[str, str], None] = lambda job_id, owner: None,
+    ) -> None:
+        self._on_change = on_change
         if journal_mode.upper() not in JOURNAL_MODES:
             raise ValueError(f"journal_mode must be one of {JOURNAL_MODES}, not {journal_mode!r}")
         self.path = str(path)
@@ -203,6 +224,17 @@ class JobStore:
         with self._lock:
             self._db.close()
 
+    @staticmethod
+    def _mark_changed(db: sqlite3.Connection, job_id: str) -> str:
+        """Give the job the next change number, in the open transaction; its owner."""
+        db.execute("UPDATE counters SET value = value + 1 WHERE name = 'job_changes'")
+        db.execute(
+            "UPDATE jobs SET changed = (SELECT value FROM counters WHERE name = 'job_changes') "
+            "WHERE id = ?",
+            (job_id,),
+        )
+        return str(db.execute("SELECT owner FROM jobs WHERE id = ?", (job_id,)).fetchone()[0])
+
     def insert(self, record: JobRecord, params: str) -> None:
         """Store a new job with its raw params JSON."""
         with self._transaction() as db:
@@ -216,6 +248,8 @@ class JobStore:
                     int(record.private), record.runtime, record.cost, record.log_level, params,
                 ),
             )  # fmt: skip
+            self._mark_changed(db, record.id)
+        self._on_change(record.id, record.owner)
 
     def get(self, job_id: str, owner: str | None = None) -> JobRecord:
         """The job ``job_id``; ``JobNotFoundError`` if absent or not owned by ``owner``."""
@@ -250,6 +284,8 @@ class JobStore:
         with self._transaction() as db:
             self.get(job_id, owner)
             db.execute("UPDATE jobs SET tags = ? WHERE id = ?", (json.dumps(tags), job_id))
+            self._mark_changed(db, job_id)
+        self._on_change(job_id, owner)
 
     def delete_if_final(self, job_id: str, owner: str) -> JobRecord:
         """Delete one of ``owner``'s jobs, with its params, result and logs, if it is final.
@@ -289,15 +325,21 @@ class JobStore:
                 "WHERE id = ? AND status = ?",
                 (RUNNING, utc_now(), job_id, QUEUED),
             )
-            return cursor.rowcount == 1
+            owner = self._mark_changed(db, job_id) if cursor.rowcount == 1 else None
+        if owner is not None:
+            self._on_change(job_id, owner)
+        return owner is not None
 
     def requeue(self, job_id: str, log_line: str) -> None:
         """Put a job that was interrupted back in the queue, noting why in its logs."""
         with self._transaction() as db:
-            db.execute(
+            cursor = db.execute(
                 "UPDATE jobs SET status = ?, started = NULL, logs = logs || ? WHERE id = ?",
                 (QUEUED, log_line + "\n", job_id),
             )
+            owner = self._mark_changed(db, job_id) if cursor.rowcount == 1 else None
+        if owner is not None:
+            self._on_change(job_id, owner)
 
     def finish(
         self,
@@ -328,7 +370,10 @@ class JobStore:
                     json.dumps(metrics or {}), job_id, *sorted(only_if),
                 ),
             )  # fmt: skip
-            return cursor.rowcount == 1
+            owner = self._mark_changed(db, job_id) if cursor.rowcount == 1 else None
+        if owner is not None:
+            self._on_change(job_id, owner)
+        return owner is not None
 
     def delete_finished_before(self, cutoff_iso: str) -> int:
         """Delete final jobs that finished before ``cutoff_iso``; the number deleted."""
