@@ -258,12 +258,14 @@ def run_executor(
     )
     from qiskit_ibm_runtime.options_models.simulator import SimulatorOptions
 
+    from .methods import plan_simulation
+
     spec = task["backend"]
     decoded = decode_executor_params(task["params"])
     program = decoded.program
     if decoded.not_applied:
         log.warning(
-            "Options not applied by this server (no meaning on a simulator): %s",
+            "Options not applied by this server: %s (they have no meaning on a simulator).",
             ", ".join(decoded.not_applied),
         )
     if "seed_simulator" not in decoded.simulator:
@@ -272,6 +274,15 @@ def run_executor(
             "options.experimental = {'%s': {'seed_simulator': <int>}} for a reproducible run.",
             SIMULATOR_KEY,
         )
+    # Local testing mode lets Aer choose the method; the plan is the memory guard only.
+    plan = plan_simulation(
+        [item.circuit for item in program.items],
+        noisy=bool(spec["noisy"]),
+        shots=program.shots,
+        budget_bytes=int(task.get("memory_budget") or 0),
+        parameterized=[item.circuit.num_parameters > 0 for item in program.items],
+    )
+    log.info("Estimated memory: %d bytes. %s", plan.memory_bytes, plan.reason)
     fake_class = spec.get("fake_class")
     if spec["noisy"] and fake_class:
         backend = runner.fake_backend(fake_class)

@@ -244,7 +244,8 @@ class ProgramRunner:
         if program_id == "sampler":
             if settings.shots:
                 prim_options["default_shots"] = settings.shots
-            if run_options := settings.run_options:
+            # The plan's run options (method, max_parallel_shots) keep Aer within the estimate.
+            if run_options := {**plan.run_options, **settings.run_options}:
                 prim_options["run_options"] = run_options
             primitive: Any = BackendSamplerV2(backend=backend, options=prim_options)
         else:
