@@ -22,6 +22,10 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+class PortTaken(RuntimeError):
+    """Another process took the server's port before the server could bind it."""
+
+
 class ServerProcess:
     """``jupyter server`` in its own process, with token auth and base_url ``/a%40b/``.
 
@@ -54,7 +58,18 @@ class ServerProcess:
         return {"Authorization": f"token {token or self.token}"}
 
     def start(self, timeout: float = 60.0) -> ServerProcess:
-        """Start the process and wait until the API answers."""
+        """Start the process and wait until the API answers.
+
+        The port is chosen free, but another process may take it before the server binds it
+        (tests and servers run side by side): then a new port is tried, up to three times."""
+        for _ in range(2):
+            try:
+                return self._start(timeout)
+            except PortTaken:
+                self.port = free_port()
+        return self._start(timeout)
+
+    def _start(self, timeout: float) -> ServerProcess:
         self.workdir.mkdir(parents=True, exist_ok=True)
         env = {
             **os.environ,
@@ -80,7 +95,11 @@ class ServerProcess:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"server exited early:\n{self.log_path.read_text()[-3000:]}")
+                self._log.close()
+                log = self.log_path.read_text()
+                if f"The port {self.port} is already in use" in log:
+                    raise PortTaken(self.port)
+                raise RuntimeError(f"server exited early:\n{log[-3000:]}")
             try:
                 if self._answers():
                     return self
