@@ -14,7 +14,7 @@ import psutil
 from jupyter_core.paths import jupyter_data_dir
 from jupyter_server.auth.identity import IdentityProvider, PasswordIdentityProvider
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Enum, Float, Int, Unicode
+from traitlets import Dict, Enum, Float, Int, Unicode
 
 from ._version import __version__
 from .handlers import default_handlers
@@ -23,6 +23,8 @@ from .kernel_credentials import (
     remove_stale_credentials_files,
     write_credentials_file,
 )
+from .runtime.catalog import BackendCatalog
+from .runtime.executor_config import configure_executors
 from .runtime.service import QiskitRuntime, RuntimeConfig
 from .runtime.store import JOURNAL_MODES
 from .runtime.tokens import TokenIdentity, TokenIssuer
@@ -128,6 +130,32 @@ class QiskitRuntimeApp(ExtensionApp):
         0 answers at once. (connect() waits for jobs through GET /jobs/{id}/wait instead, which
         does not depend on this.)""",
     )
+    executors = Dict(
+        {},
+        config=True,
+        help="""The executors, the simulation engines named after the '@' of backend names
+        (fake_manila@aer): executor name to a mapping of its type and settings, such as
+        {"aer": {"type": "aer", "noise": True}, "aer_ideal": {"type": "aer", "noise": False},
+        "aer_fast": {"type": "aer", "noise": False, "precision": "single", "threads": 1},
+        "gpu": {"type": "custatevec", "device_id": 0}}.
+        Every fake backend and ideal_<n>q simulator is offered under each executor.
+        'type' is an executor type: 'aer' (Qiskit Aer on CPU), 'custatevec' (Aer's GPU build
+        with NVIDIA cuStateVec), a plug-in's entry-point name (group
+        jupyter_qiskit_runtime.executors), or an import path 'module:Class'; without 'type',
+        the executor's name is its type. Every type takes 'noise' (apply the fake backend's
+        noise model), 'default_shots' (sampler shots when a job sets none) and
+        'max_concurrent_jobs' (its jobs running at once). 'aer' also takes 'precision'
+        ('double' or 'single') and 'threads' (0: all cores); 'custatevec' takes 'precision',
+        'device_id', 'memory_fraction' (of the GPU's memory jobs may use, 0.9),
+        'device_memory_bytes' (0: ask the driver) and runs one job per GPU at a time by default.
+        Setting it replaces the defaults: empty (the default) means aer (noisy) and aer_ideal
+        (noise-free), plus custatevec where an NVIDIA GPU and Aer's GPU build are present.
+        An executor that is misconfigured or cannot run here is left out with an error in the
+        log, and its backends answer 404 with the reason; the server starts regardless. On the
+        command line give the whole mapping as JSON, or one executor per option:
+        --QiskitRuntimeApp.executors aer_fast='{"type": "aer", "noise": false}'.
+        See docs/executors.md.""",
+    )
     shutdown_timeout = Float(
         10.0,
         config=True,
@@ -166,7 +194,9 @@ class QiskitRuntimeApp(ExtensionApp):
             # Running jobs count as activity, so idle culling never stops the server mid-job.
             activity["qiskit_runtime"] = datetime.now(UTC)
 
-        self.runtime = QiskitRuntime(config, self.log, on_activity=on_activity)
+        setup = configure_executors(self.executors, self.log)
+        catalog = BackendCatalog(setup.specs, setup.unavailable)
+        self.runtime = QiskitRuntime(config, self.log, catalog=catalog, on_activity=on_activity)
         self.tokens = TokenIssuer(serverapp.cookie_secret, self.token_lifetime)
         self.runtime.start()
         self.log.info(

@@ -61,12 +61,42 @@ class ProgramInfo(WireModel):
     description: str
 
 
+class ExecutorCapabilities(WireModel):
+    """What an executor supports."""
+
+    devices: list[str] = Field(description="Where it simulates: ``CPU``, ``GPU``.")
+    methods: list[str] = Field(description="Simulation methods it may use (Aer's names).")
+    noise: bool = Field(description="Whether it can apply noise (the backend's or the client's).")
+    max_qubits: int | None = Field(
+        None, description="The widest circuit it runs (idle qubits dropped); null: memory decides."
+    )
+    memory_bytes: int | None = Field(
+        None, description="Memory one job's simulation may use (a GPU's share, or the worker's)."
+    )
+
+
 class ExecutorInfo(WireModel):
     """An executor: the second half of a backend name ``<metadata>@<executor>``."""
 
-    name: str = Field(description="e.g. ``aer`` or ``aer_ideal``.")
+    name: str = Field(description="e.g. ``aer``, ``aer_ideal`` or ``custatevec``.")
+    type: str | None = Field(None, description="Its type: ``aer``, ``custatevec`` or a plug-in's.")
     noisy: bool = Field(description="Whether it applies the fake backend's noise model.")
     description: str
+    settings: dict[str, Any] | None = Field(None, description="Its settings, defaults included.")
+    capabilities: ExecutorCapabilities | None = None
+    max_concurrent_jobs: int | None = Field(
+        None, description="Most of its jobs that run at once; null: only the pool size limits."
+    )
+    queue_length: int | None = Field(
+        None, description="Its unfinished jobs (queued or running) on all its backends."
+    )
+
+
+class UnavailableExecutor(WireModel):
+    """An executor that is configured (or a default) but cannot run on this server."""
+
+    name: str
+    reason: str = Field(description="Why, and what to install or change.")
 
 
 class ServiceInfo(WireModel):
@@ -77,6 +107,9 @@ class ServiceInfo(WireModel):
     api_version: str = Field(description="The API's version, ``v1``.")
     programs: list[ProgramInfo]
     executors: list[ExecutorInfo]
+    unavailable_executors: list[UnavailableExecutor] = Field(
+        default_factory=list, description="Executors left out at start, with the reason."
+    )
 
 
 class Usage(WireModel):
@@ -185,6 +218,10 @@ class BackendStatus(WireModel):
     message: str | None = None
     length_queue: int = Field(description="Unfinished jobs on this backend, across users.")
     backend_version: str
+    executor: str | None = Field(None, description="The executor that runs it (not IBM's).")
+    executor_queue_length: int | None = Field(
+        None, description="Unfinished jobs of its executor on all its backends (not IBM's)."
+    )
 
 
 # -- jobs -------------------------------------------------------------------------------------
@@ -241,6 +278,11 @@ class Job(WireModel):
     status: JobStatus = Field(description="The same as ``state.status``.")
     program: JobProgram
     created: Timestamp
+    started: Timestamp | None = Field(
+        None,
+        description="When it last started running (not part of IBM's shape); null while queued "
+        "and for a job cancelled before it ran.",
+    )
     ended: Timestamp | None = Field(description="When it reached a final state; null before.")
     session_id: str | None
     tags: list[str]
@@ -300,7 +342,9 @@ class MetricsBss(WireModel):
 class SimulatorMetrics(WireModel):
     """How a job was simulated: Aer's method, why it was chosen, and its memory estimate."""
 
+    executor: str | None = Field(None, description="The executor that ran it.")
     method: str | list[str] = Field(description="The Aer method used (stabilizer, ...).")
+    device: str | list[str] | None = Field(None, description="Where Aer ran it: CPU or GPU.")
     planned_method: str = Field(description="The method chosen before the run.")
     reason: str = Field(description="Why that method was chosen.")
     active_qubits: int = Field(description="Qubits the simulation really used.")

@@ -105,9 +105,12 @@ def test_fake_backend_properties_are_named_after_the_virtual_backend(catalog) ->
 
 
 def test_status_and_summaries(catalog) -> None:
-    """Status and the listing report the queue lengths they are given, and only summary fields."""
-    status = catalog.status("fake_manila@aer", 3)
+    """Status and the listing report the queue lengths they are given, and only summary fields;
+    status also names the executor and its unfinished jobs over all its backends."""
+    lengths = {"fake_manila@aer": 3, "fake_kyiv@aer": 2, "fake_manila@aer_ideal": 7}
+    status = catalog.status("fake_manila@aer", lengths)
     assert status["state"] is True and status["length_queue"] == 3
+    assert status["executor"] == "aer" and status["executor_queue_length"] == 5
     summaries = {s["name"]: s for s in catalog.summaries({"ideal_5q@aer_ideal": 2})}
     assert summaries["ideal_5q@aer_ideal"]["queue_length"] == 2
     assert summaries["fake_manila@aer"]["queue_length"] == 0
@@ -120,7 +123,7 @@ def test_status_and_summaries(catalog) -> None:
         "executor",
     }
     with pytest.raises(BackendNotFoundError):
-        catalog.status("fake_nowhere@aer", 0)
+        catalog.status("fake_nowhere@aer", {})
 
 
 @pytest.mark.parametrize(

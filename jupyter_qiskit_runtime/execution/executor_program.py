@@ -3,9 +3,10 @@
 The client's ``Executor.run`` sends ``ParamsModel.model_dump(mode="json")`` of one of the executor
 schema versions (``ibm_quantum_schemas.executor``) as the job's params. We decode it with the
 client's own converters (``QUANTUM_PROGRAM_PARAMS_CONVERTERS``, keyed by ``schema_version``), run
-it with local testing mode's ``run_quantum_program`` (on the fake backend itself for ``@aer``, on a
-noise-free ``AerSimulator`` otherwise) and answer with a ``QuantumProgramResultModel`` of schema
-``v2.0``, the inverse of the client's ``quantum_program_result_from_2_0``.
+it with local testing mode's ``run_quantum_program`` on the backend its executor gives (for
+``@aer`` the fake backend itself, for ``@aer_ideal`` a noise-free ``AerSimulator``) and answer
+with a ``QuantumProgramResultModel`` of schema ``v2.0``, the inverse of the client's
+``quantum_program_result_from_2_0``.
 
 Local testing mode reads the ``simulator`` options (``seed_simulator``, ``angle_decimals``) from
 ``ExecutorOptions.simulator``, which the client never sends to a server. This server takes them
@@ -250,17 +251,18 @@ def run_executor(
 ) -> tuple[str, dict[str, Any]]:
     """Runs in a worker process. ``task`` has keys ``job_id``, ``program_id`` (``executor``),
     ``params`` (the raw JSON text the client sent as params), ``backend`` (dict: ``name``,
-    ``fake_class`` ``module:Class`` or None, ``n_qubits``, ``noisy``, ``executor``) and
-    ``memory_budget`` (bytes, 0 = none). Returns the result text exactly as IBM's service returns
-    it for an executor job, and the metrics."""
+    ``fake_class`` ``module:Class`` or None, ``n_qubits``, ``noisy``, ``executor``: the
+    executor's worker spec) and ``memory_budget`` (bytes, 0 = none). Returns the result text
+    exactly as IBM's service returns it for an executor job, and the metrics."""
     from qiskit_ibm_runtime.fake_provider.executor.run_quantum_program import (
         run_quantum_program,
     )
     from qiskit_ibm_runtime.options_models.simulator import SimulatorOptions
 
-    from .methods import plan_simulation
+    from .options import PrimitiveSettings
 
     spec = task["backend"]
+    executor = runner.executor(spec)
     decoded = decode_executor_params(task["params"])
     program = decoded.program
     if decoded.not_applied:
@@ -274,20 +276,17 @@ def run_executor(
             "options.experimental = {'%s': {'seed_simulator': <int>}} for a reproducible run.",
             SIMULATOR_KEY,
         )
-    # Local testing mode lets Aer choose the method; the plan is the memory guard only.
-    plan = plan_simulation(
+    # Local testing mode lets Aer choose the method; the plan is the memory guard only (and
+    # the executor's veto).
+    plan = executor.plan(
         [item.circuit for item in program.items],
-        noisy=bool(spec["noisy"]),
+        noisy=executor.noisy,
         shots=program.shots,
         budget_bytes=int(task.get("memory_budget") or 0),
         parameterized=[item.circuit.num_parameters > 0 for item in program.items],
     )
     log.info("Estimated memory: %d bytes. %s", plan.memory_bytes, plan.reason)
-    fake_class = spec.get("fake_class")
-    if spec["noisy"] and fake_class:
-        backend = runner.fake_backend(fake_class)
-    else:
-        backend = runner.ideal_simulator("automatic")
+    backend = runner.backend(spec, executor, PrimitiveSettings(), "automatic")
     log.info(
         "Running the executor (params %s) on %s: %d item(s), %d shots.",
         decoded.schema_version,

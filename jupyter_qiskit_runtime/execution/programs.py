@@ -17,10 +17,13 @@ import time
 import traceback
 import warnings
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import ParamsError
 from .options import PrimitiveSettings, check_device_fit, settings_from_options
+
+if TYPE_CHECKING:
+    from .executors.base import Executor
 
 __all__ = ["PROGRAMS", "ParamsError", "ProgramRunner", "preload", "run_task", "validate_params"]
 
@@ -127,12 +130,13 @@ def _with_circuit(pub: Any, circuit: Any) -> Any:
 
 
 @contextlib.contextmanager
-def _recording_methods(backend: Any) -> Iterator[list[str]]:
-    """Collect the simulation method Aer reports for each circuit the primitive runs.
+def _recording_methods(backend: Any) -> Iterator[tuple[list[str], list[str]]]:
+    """Collect the simulation method and device Aer reports for each circuit the primitive runs.
 
     The primitives drop Aer's result metadata, so the backend's ``run`` is wrapped for the
     duration of one job (on an object this worker owns; nothing global is touched)."""
     methods: list[str] = []
+    devices: list[str] = []
     jobs: list[Any] = []
     original = backend.run
 
@@ -143,30 +147,41 @@ def _recording_methods(backend: Any) -> Iterator[list[str]]:
 
     backend.run = run
     try:
-        yield methods
+        yield methods, devices
     finally:
         del backend.run
         for job in jobs:
             with contextlib.suppress(Exception):
-                methods.extend(r.metadata.get("method", "") for r in job.result().results)
+                for result in job.result().results:
+                    methods.append(result.metadata.get("method", ""))
+                    devices.append(result.metadata.get("device", ""))
 
 
 def versions() -> dict[str, str]:
-    """The versions of the packages that produce a result."""
+    """The versions of the packages that produce a result (Aer's from its module: its GPU
+    build is another distribution, ``qiskit-aer-gpu``)."""
     from importlib.metadata import version
 
+    import qiskit_aer
+
     return {
-        name.replace("-", "_") + "_version": version(name)
-        for name in ("qiskit", "qiskit-aer", "qiskit-ibm-runtime")
+        "qiskit_version": version("qiskit"),
+        "qiskit_aer_version": str(qiskit_aer.__version__),
+        "qiskit_ibm_runtime_version": version("qiskit-ibm-runtime"),
     }
 
 
+def _one_or_all(values: list[str], default: str) -> str | list[str]:
+    found = sorted({v for v in values if v}) or [default]
+    return found[0] if len(found) == 1 else found
+
+
 class ProgramRunner:
-    """Runs tasks in a worker process, keeping simulators for the next job."""
+    """Runs tasks in a worker process, keeping fake backends and executors for the next job."""
 
     def __init__(self) -> None:
         self._fake_backends: dict[str, Any] = {}
-        self._simulators: dict[str, Any] = {}
+        self._executors: dict[str, Executor] = {}
         #: The versions of the packages that produce a result, read once per worker.
         self.versions = versions()
 
@@ -177,32 +192,31 @@ class ProgramRunner:
             self._fake_backends[fake_class] = getattr(importlib.import_module(module), cls)()
         return self._fake_backends[fake_class]
 
-    def ideal_simulator(self, method: str) -> Any:
-        """A noise-free Aer simulator for one method, built once per worker."""
-        if method not in self._simulators:
-            from qiskit_aer import AerSimulator
+    def executor(self, spec: dict[str, Any]) -> Executor:
+        """The executor of a backend spec (its ``executor``: name, import path, settings), made
+        once per worker for each distinct one. A spec without one means Aer on CPU."""
+        from .executors.registry import BUILTIN_TYPES, build_executor
 
-            self._simulators[method] = AerSimulator(method=method)
-        return self._simulators[method]
+        executor_spec = spec.get("executor")
+        if not isinstance(executor_spec, dict):
+            executor_spec = {
+                "name": str(executor_spec or "aer"),
+                "class": BUILTIN_TYPES["aer"],
+                "settings": {"noise": bool(spec.get("noisy"))},
+            }
+        key = json.dumps(executor_spec, sort_keys=True)
+        if key not in self._executors:
+            self._executors[key] = build_executor(executor_spec)
+        return self._executors[key]
 
-    def backend(self, spec: dict[str, Any], settings: PrimitiveSettings, method: str) -> Any:
-        """The backend a job runs on.
-
-        With the backend's own noise (``@aer``) this is the fake backend itself, exactly as IBM's
-        local testing mode runs it; a noise model sent by the client overrides the backend's
-        noise, or adds noise to a noise-free executor; otherwise an ideal simulator."""
-        from qiskit_aer import AerSimulator
-
+    def backend(
+        self, spec: dict[str, Any], executor: Executor, settings: PrimitiveSettings, method: str
+    ) -> Any:
+        """The ``BackendV2`` the executor gives for a job on the backend ``spec`` (its fake
+        backend, or none for an ideal simulator) with ``settings`` and the planned ``method``."""
         fake_class = spec.get("fake_class")
-        if settings.noise_model is not None:
-            if spec["noisy"] and fake_class:
-                return AerSimulator.from_backend(
-                    self.fake_backend(fake_class), noise_model=settings.noise_model
-                )
-            return AerSimulator(noise_model=settings.noise_model)
-        if spec["noisy"] and fake_class:
-            return self.fake_backend(fake_class)
-        return self.ideal_simulator(method)
+        fake = self.fake_backend(fake_class) if fake_class else None
+        return executor.backend(fake, settings, method)
 
     def run(self, task: dict[str, Any], log: logging.Logger) -> tuple[str, dict[str, Any]]:
         """Run one task; the encoded result and the metrics."""
@@ -216,13 +230,15 @@ class ProgramRunner:
         from qiskit.primitives import BackendEstimatorV2, BackendSamplerV2
         from qiskit_ibm_runtime import RuntimeEncoder
 
-        from .methods import plan_simulation
-
         program_id = task["program_id"]
         spec = task["backend"]
+        executor = self.executor(spec)
         pubs, settings = _primitive_input(program_id, task["params"])
-        noisy = bool(spec["noisy"]) or settings.noise_model is not None
-        plan = plan_simulation(
+        if program_id == "sampler" and settings.shots is None and executor.default_shots:
+            settings.shots = executor.default_shots
+            log.info("Default shots of executor '%s': %d.", executor.name, settings.shots)
+        noisy = executor.noisy or settings.noise_model is not None
+        plan = executor.plan(
             [pub.circuit for pub in pubs],
             noisy=noisy,
             shots=_max_shots(program_id, pubs, settings),
@@ -236,7 +252,7 @@ class ProgramRunner:
                 "Options not applied by this server: %s (they have no meaning on a simulator).",
                 ", ".join(settings.not_applied),
             )
-        backend = self.backend(spec, settings, plan.method)
+        backend = self.backend(spec, executor, settings, plan.method)
         prim_options: dict[str, Any] = {}
         if settings.seed is not None:
             prim_options["seed_simulator"] = settings.seed
@@ -256,17 +272,25 @@ class ProgramRunner:
             primitive = BackendEstimatorV2(backend=backend, options=prim_options)
         log.info("Running %s on %s with %d PUB(s).", program_id, spec["name"], len(pubs))
         started = time.perf_counter()
-        with _recording_methods(backend) as methods:
+        with _recording_methods(backend) as (methods, devices):
             result = primitive.run(pubs, **run_kwargs).result()
         seconds = time.perf_counter() - started
         if program_id == "sampler" and settings.meas_type != "classified":
             from .kerneled import kerneled_result
 
             result = kerneled_result(result, settings.meas_type, settings.seed)
-        used = sorted({m for m in methods if m}) or [plan.method]
-        log.info("Simulation finished in %.3f s (Aer method: %s).", seconds, ", ".join(used))
+        used = _one_or_all(methods, plan.method)
+        device = _one_or_all(devices, "")
+        log.info(
+            "Simulation finished in %.3f s (Aer method: %s%s).",
+            seconds,
+            used if isinstance(used, str) else ", ".join(used),
+            f"; device: {device}" if isinstance(device, str) and device else "",
+        )
         result.metadata["simulator"] = {
-            "method": used[0] if len(used) == 1 else used,
+            "executor": executor.name,
+            "method": used,
+            "device": device or None,
             "planned_method": plan.method,
             "reason": plan.reason,
             "active_qubits": plan.active_qubits,

@@ -45,8 +45,9 @@ class QiskitRuntimeMagics(Magics, Configurable):
     show_panel = Bool(
         True,
         config=True,
-        help="""Show the job panel after connecting (unless --no-panel). The job panel is not
-        built yet: for now the magic always behaves as with --no-panel.""",
+        help="""Show the job panel after connecting (unless --no-panel): a live list of the
+        user's jobs on the server, with cancel, filters and details (needs ipywidgets 8 and a
+        front end that shows widgets; a terminal IPython shows none).""",
     )
 
     def __init__(self, shell: Any) -> None:
@@ -54,6 +55,8 @@ class QiskitRuntimeMagics(Magics, Configurable):
         Configurable.__init__(self, config=shell.config)
         Magics.__init__(self, shell=shell)
         shell.configurables.append(self)
+        #: The panel the magic showed last; closed when it shows another.
+        self.panel: Any = None
 
     @line_magic
     @magic_arguments()
@@ -72,7 +75,7 @@ class QiskitRuntimeMagics(Magics, Configurable):
     @argument(
         "--no-panel",
         action="store_true",
-        help="Do not show the job panel (not built yet: it is never shown for now).",
+        help="Do not show the job panel (default: QiskitRuntimeMagics.show_panel).",
     )
     @argument(
         "--url",
@@ -138,4 +141,18 @@ class QiskitRuntimeMagics(Magics, Configurable):
             raise UsageError(f"No backend {name!r} at {where}: {exc}") from exc
 
     def _show_panel(self, service: Any) -> None:
-        """Where the job panel will be displayed once it exists; does nothing yet."""
+        """Display a job panel for ``service`` (closing the one shown before), in a kernel only:
+        a terminal IPython has no front end for widgets."""
+        if getattr(self.shell, "kernel", None) is None:
+            return
+        from IPython.display import display
+
+        try:
+            from .panel import JobPanel
+        except ImportError as exc:
+            print(f"No job panel: {exc}. Install ipywidgets 8, or pass --no-panel.")
+            return
+        if self.panel is not None:
+            self.panel.close()
+        self.panel = JobPanel(service)
+        display(self.panel)

@@ -14,11 +14,14 @@ import importlib
 import inspect
 import json
 import threading
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ..execution.executors.aer import AER_METHODS, AerExecutor
+from ..execution.executors.base import Capabilities
 from .errors import BackendNotFoundError, NotFoundError
 
 #: Gates offered by the ideal all-to-all simulators: Qiskit standard gates that Aer runs natively.
@@ -32,19 +35,55 @@ IDEAL_BASIS_GATES = [
 IDEAL_WIDTHS = (5, 20, 32)
 
 
+#: The import path of the Aer CPU executor type, the type of the default executors.
+AER_EXECUTOR_CLASS = "jupyter_qiskit_runtime.execution.executors.aer:AerExecutor"
+
+
 @dataclass(frozen=True)
 class ExecutorSpec:
-    """An executor as the catalog sees it: its name and whether it applies the backend's noise."""
+    """A configured executor as the server sees it (``runtime/executor_config.py`` builds them
+    from ``QiskitRuntimeApp.executors``): what the catalog, the scheduler and ``GET /v1`` need,
+    and what a worker needs to make it (``worker_spec``), all plain data."""
 
     name: str
+    #: Whether it applies the fake backend's own noise model.
     noisy: bool
     description: str
+    #: The type's name (its entry point) and import path.
+    type: str = "aer"
+    class_path: str = AER_EXECUTOR_CLASS
+    #: The settings, complete (empty: ``{"noise": noisy}``).
+    settings: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    #: ``Capabilities.to_json()`` of the executor.
+    capabilities: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    #: The resource its running jobs hold (``gpu:0``), and how many may hold it at once.
+    concurrency_key: str | None = None
+    max_concurrent_jobs: int | None = None
+
+    def worker_spec(self) -> dict[str, Any]:
+        """What a worker process makes this executor from (``registry.build_executor``)."""
+        return {
+            "name": self.name,
+            "type": self.type,
+            "class": self.class_path,
+            "settings": dict(self.settings) or {"noise": self.noisy},
+        }
 
 
-#: The executors every server has.
+def _aer_spec(name: str, noisy: bool, description: str) -> ExecutorSpec:
+    return ExecutorSpec(
+        name,
+        noisy,
+        description,
+        settings=AerExecutor.check_settings({"noise": noisy}),
+        capabilities=Capabilities(devices=("CPU",), methods=AER_METHODS, noise=True).to_json(),
+    )
+
+
+#: The executors of a server without configuration (where no GPU executor can run).
 DEFAULT_EXECUTORS = (
-    ExecutorSpec("aer", True, "Qiskit Aer on CPU with the backend's own noise model"),
-    ExecutorSpec("aer_ideal", False, "Qiskit Aer on CPU, noise-free"),
+    _aer_spec("aer", True, "Qiskit Aer on CPU with the backend's own noise model"),
+    _aer_spec("aer_ideal", False, "Qiskit Aer on CPU, noise-free"),
 )
 
 
@@ -75,7 +114,7 @@ class VirtualBackend:
             "fake_class": self.metadata.fake_class,
             "n_qubits": self.metadata.n_qubits,
             "noisy": self.executor.noisy,
-            "executor": self.executor.name,
+            "executor": self.executor.worker_spec(),
         }
 
 
@@ -135,14 +174,28 @@ def _ideal_configuration(name: str, n_qubits: int) -> dict[str, Any]:
     }
 
 
+def _per_executor(queue_lengths: dict[str, int]) -> dict[str, int]:
+    """Unfinished jobs per executor, from those per backend."""
+    counts: dict[str, int] = {}
+    for backend, count in queue_lengths.items():
+        executor = backend.rpartition("@")[2]
+        counts[executor] = counts.get(executor, 0) + count
+    return counts
+
+
 class BackendCatalog:
     """Every virtual backend: each metadata source under each configured executor.
 
     Thread-safe and lazy: the fake backend files are read on first use and cached.
     """
 
-    def __init__(self, executors: tuple[ExecutorSpec, ...] = DEFAULT_EXECUTORS) -> None:
+    def __init__(
+        self,
+        executors: tuple[ExecutorSpec, ...] = DEFAULT_EXECUTORS,
+        unavailable: Mapping[str, str] | None = None,
+    ) -> None:
         self._executors = executors
+        self._unavailable = dict(unavailable or {})
         self._lock = threading.Lock()
         self._backends: dict[str, VirtualBackend] | None = None
         self._configurations: dict[str, dict[str, Any]] = {}
@@ -150,8 +203,13 @@ class BackendCatalog:
 
     @property
     def executors(self) -> tuple[ExecutorSpec, ...]:
-        """The configured executors."""
+        """The configured executors that run here."""
         return self._executors
+
+    @property
+    def unavailable(self) -> dict[str, str]:
+        """Executors that were configured (or are defaults) but cannot run here, with why."""
+        return dict(self._unavailable)
 
     def _index(self) -> dict[str, VirtualBackend]:
         with self._lock:
@@ -183,6 +241,13 @@ class BackendCatalog:
         close = difflib.get_close_matches(name, candidates, n=3, cutoff=0.5)
         executors = ", ".join(e.name for e in self._executors)
         hint = f" Did you mean {', '.join(close)}?" if close else ""
+        executor = name.rpartition("@")[2] if "@" in name else None
+        if executor in self._unavailable:
+            hint += (
+                f" Executor '{executor}' cannot run on this server: {self._unavailable[executor]}."
+            )
+        elif executor is not None and all(e.name != executor for e in self._executors):
+            hint += f" This server has no executor '{executor}'."
         return (
             f"Backend '{name}' does not exist.{hint} Backends are named "
             f"'<fake backend>@<executor>' with executors: {executors}."
@@ -266,16 +331,44 @@ class BackendCatalog:
                 f"'{known}'."
             )
 
-    def status(self, name: str, queue_length: int) -> dict[str, Any]:
-        """The backend's status in the shape the client reads."""
-        self.get(name)
+    def status(self, name: str, queue_lengths: dict[str, int]) -> dict[str, Any]:
+        """The backend's status in the shape the client reads, given the unfinished jobs per
+        backend: its own, its executor and the executor's jobs on all its backends (the jobs
+        that share its engine)."""
+        executor = self.get(name).executor.name
         return {
             "state": True,
             "status": "active",
             "message": "available",
-            "length_queue": queue_length,
+            "length_queue": queue_lengths.get(name, 0),
             "backend_version": "1.0.0",
+            "executor": executor,
+            "executor_queue_length": _per_executor(queue_lengths).get(executor, 0),
         }
+
+    def executor_listing(
+        self, queue_lengths: dict[str, int], worker_memory: int
+    ) -> list[dict[str, Any]]:
+        """The executors as ``GET /v1`` lists them: type, settings, capabilities and unfinished
+        jobs (from the unfinished jobs per backend). An executor without memory of its own (a
+        GPU's) gives a job the worker's memory budget, ``worker_memory`` bytes."""
+        queued = _per_executor(queue_lengths)
+        return [
+            {
+                "name": e.name,
+                "type": e.type,
+                "noisy": e.noisy,
+                "description": e.description,
+                "settings": e.worker_spec()["settings"],
+                "capabilities": {
+                    **e.capabilities,
+                    "memory_bytes": e.capabilities.get("memory_bytes") or worker_memory or None,
+                },
+                "max_concurrent_jobs": e.max_concurrent_jobs,
+                "queue_length": queued.get(e.name, 0),
+            }
+            for e in self._executors
+        ]
 
     def summaries(self, queue_lengths: dict[str, int]) -> list[dict[str, Any]]:
         """The ``/backends`` listing: only the fields the client reads, to keep it small."""

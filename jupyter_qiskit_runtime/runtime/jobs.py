@@ -131,6 +131,7 @@ def job_to_api(record: JobRecord, params: str | None = None) -> dict[str, Any]:
         "status": record.status,
         "program": {"id": record.program_id},
         "created": record.created,
+        "started": record.started,
         "ended": record.finished,
         "session_id": record.session_id,
         "tags": record.tags,

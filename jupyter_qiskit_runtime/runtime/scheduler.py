@@ -1,10 +1,12 @@
 """The scheduler: a fair queue of jobs, a thread pool that drives worker processes, cancellation.
 
 Jobs run first-in first-out within a user and round-robin across users. Each pool thread takes one
-job, borrows a warm worker process, and waits on it; no simulation runs in this process. A queued
-job is cancelled at once; a running one by stopping its worker. On start, jobs left queued by an
-earlier server run again, and jobs that were running when it died are rerun (a few times at most,
-so that a job that kills its server cannot do so forever) or marked failed with the reason.
+job, borrows a warm worker process, and waits on it; no simulation runs in this process. An
+executor may limit how many of its jobs run at once (one per GPU, say): a job whose executor is
+at its limit waits, and the next job that can run goes first. A queued job is cancelled at once;
+a running one by stopping its worker. On start, jobs left queued by an earlier server run again,
+and jobs that were running when it died are rerun (a few times at most, so that a job that kills
+its server cannot do so forever) or marked failed with the reason.
 """
 
 from __future__ import annotations
@@ -81,6 +83,15 @@ class JobScheduler:
         self._owners: dict[str, str] = {}
         self._backends: dict[str, str] = {}
         self._futures: set[Future[None]] = set()
+        # Resources that limit how many jobs of some executors run at once (executor concurrency).
+        self._resource_of: dict[str, str] = {}
+        self._limits: dict[str, int] = {}
+        for spec in catalog.executors:
+            if spec.concurrency_key and spec.max_concurrent_jobs:
+                key, limit = spec.concurrency_key, spec.max_concurrent_jobs
+                self._resource_of[spec.name] = key
+                self._limits[key] = min(limit, self._limits.get(key, limit))
+        self._holding: dict[str, str] = {}
         self._stopping = threading.Event()
         self._last_purge = float("-inf")
 
@@ -215,19 +226,37 @@ class JobScheduler:
         self._owners.pop(job_id, None)
         self._backends.pop(job_id, None)
 
+    def _resource(self, job_id: str) -> str | None:
+        """The limited resource a job's executor holds while it runs, if any."""
+        return self._resource_of.get(self._backends.get(job_id, "").rpartition("@")[2])
+
+    def _can_start(self, job_id: str) -> bool:
+        resource = self._resource(job_id)
+        if resource is None:
+            return True
+        held = sum(1 for r in self._holding.values() if r == resource)
+        return held < self._limits[resource]
+
     def _next_job(self) -> str | None:
-        """The next job in round-robin order across users; call with the lock held."""
-        while self._turns:
-            owner = self._turns.popleft()
+        """The next job in round-robin order across users, skipping jobs whose executor is at
+        its concurrency limit (their user keeps its turn); call with the lock held."""
+        for owner in [o for o in self._turns if not self._queues.get(o)]:
+            self._turns.remove(owner)  # a user whose queued jobs were all cancelled
+            self._queues.pop(owner, None)
+        for turn, owner in enumerate(self._turns):
             queue = self._queues[owner]
-            if not queue:
-                del self._queues[owner]
+            job_id = next((j for j in queue if self._can_start(j)), None)
+            if job_id is None:
                 continue
-            job_id = queue.popleft()
+            queue.remove(job_id)
+            del self._turns[turn]
             if queue:
                 self._turns.append(owner)
             else:
                 del self._queues[owner]
+            resource = self._resource(job_id)
+            if resource is not None:
+                self._holding[job_id] = resource
             return job_id
         return None
 
@@ -242,6 +271,7 @@ class JobScheduler:
                     future = self._executor.submit(self._run, job_id)
                 except RuntimeError:  # the executor was shut down meanwhile
                     self._running.pop(job_id)
+                    self._holding.pop(job_id, None)
                     break
                 self._futures.add(future)
                 future.add_done_callback(self._future_done)
@@ -263,6 +293,7 @@ class JobScheduler:
         finally:
             with self._lock:
                 self._running.pop(job_id, None)
+                self._holding.pop(job_id, None)
                 self._forget(job_id)
             self._on_activity()
             self._purge_expired()

@@ -124,9 +124,12 @@ class QiskitRuntime:
             "version": __version__,
             "api_version": "v1",
             "programs": [{"id": k, "description": v} for k, v in PROGRAMS.items()],
-            "executors": [
-                {"name": e.name, "noisy": e.noisy, "description": e.description}
-                for e in self.catalog.executors
+            "executors": self.catalog.executor_listing(
+                self.scheduler.queue_lengths(), self.config.worker_memory_limit
+            ),
+            "unavailable_executors": [
+                {"name": name, "reason": reason}
+                for name, reason in self.catalog.unavailable.items()
             ],
         }
 
@@ -172,8 +175,8 @@ class QiskitRuntime:
         return self.catalog.properties(name) or {}
 
     def backend_status(self, name: str) -> dict[str, Any]:
-        """A backend's status, with its queue length."""
-        return self.catalog.status(name, self.scheduler.queue_lengths().get(name, 0))
+        """A backend's status, with its queue length and its executor's."""
+        return self.catalog.status(name, self.scheduler.queue_lengths())
 
     # -- jobs -------------------------------------------------------------------------------
 
