@@ -37,7 +37,7 @@ from benchmarks.report import (  # noqa: E402
     ratio,
     stats_header,
 )
-from benchmarks.server import BenchmarkServer  # noqa: E402
+from benchmarks.server import BenchmarkServer, cpu_seconds  # noqa: E402
 
 POOL_SIZE = 2
 HEAVY_BACKEND = "ideal_32q@aer_ideal"
@@ -58,19 +58,6 @@ def status_latencies(session: Any, url: str, count: int, interval: float) -> lis
 
 def job_states(session: Any, api: str, ids: list[str]) -> dict[str, str]:
     return {i: session.get(f"{api}/jobs/{i}", timeout=30).json()["status"] for i in ids}
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    import psutil
-
-    total = 0.0
-    for pid in pids:
-        try:
-            t = psutil.Process(pid).cpu_times()
-        except psutil.NoSuchProcess:
-            continue
-        total += t.user + t.system
-    return total
 
 
 def main() -> None:

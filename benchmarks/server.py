@@ -153,6 +153,20 @@ def environment(**values: str) -> Iterator[None]:
                 os.environ[name] = value
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU seconds of these processes so far (0 for one that is gone)."""
+    import psutil
+
+    total = 0.0
+    for pid in pids:
+        try:
+            times = psutil.Process(pid).cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
+
+
 def stock_service(url: str, token: str) -> Any:
     """The client's own ``QiskitRuntimeService`` for the server at ``url`` (with its base_url),
     built with docs/connecting.md's recipe: nothing of this package is used."""

@@ -60,27 +60,13 @@ from benchmarks.report import (  # noqa: E402
     ratio,
     stats_header,
 )
-from benchmarks.server import BenchmarkServer, stock_service  # noqa: E402
+from benchmarks.server import BenchmarkServer, cpu_seconds, stock_service  # noqa: E402
 
 BACKEND = "fake_manila@aer_ideal"
 POOL_SIZE = 2
 FINAL = {"Completed", "Failed", "Cancelled"}
 STOCK_TARGET = 40.0  # jobs per second
 BURST_TARGET = 1.5  # times the in-process sequential rate
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    """User and system CPU seconds of these processes so far (0 for one that is gone)."""
-    import psutil
-
-    total = 0.0
-    for pid in pids:
-        try:
-            times = psutil.Process(pid).cpu_times()
-        except psutil.NoSuchProcess:
-            continue
-        total += times.user + times.system
-    return total
 
 
 def worker_pids(server_pid: int) -> list[int]:
