@@ -17,15 +17,16 @@ from jupyter_server.extension.application import ExtensionApp
 from traitlets import Dict, Enum, Float, Int, Unicode
 
 from ._version import __version__
-from .handlers import default_handlers
-from .kernel_credentials import (
+from .credentials_file import (
     remove_credentials_file,
     remove_stale_credentials_files,
     write_credentials_file,
 )
+from .handlers import default_handlers
 from .runtime.catalog import BackendCatalog
+from .runtime.config import RuntimeConfig
 from .runtime.executor_config import configure_executors
-from .runtime.service import QiskitRuntime, RuntimeConfig
+from .runtime.qiskit_runtime import QiskitRuntime
 from .runtime.store import JOURNAL_MODES
 from .runtime.tokens import TokenIdentity, TokenIssuer
 
@@ -195,7 +196,7 @@ class QiskitRuntimeApp(ExtensionApp):
             activity["qiskit_runtime"] = datetime.now(UTC)
 
         setup = configure_executors(self.executors, self.log)
-        catalog = BackendCatalog(setup.specs, setup.unavailable)
+        catalog = BackendCatalog(setup.executors, setup.unavailable)
         self.runtime = QiskitRuntime(config, self.log, catalog=catalog, on_activity=on_activity)
         self.tokens = TokenIssuer(serverapp.cookie_secret, self.token_lifetime)
         self.runtime.start()
@@ -213,7 +214,7 @@ class QiskitRuntimeApp(ExtensionApp):
         """Give this server's kernels a runtime API key in a file only its user can read.
 
         Only when the server's credentials identify no user (Jupyter's token or password): the
-        key then belongs to the server's one owner. See ``kernel_credentials.py``.
+        key then belongs to the server's one owner. See ``credentials_file.py``.
         """
         serverapp, owner = self.serverapp, self._shared_owner()
         if serverapp is None or owner is None:

@@ -13,7 +13,7 @@ from jupyter_qiskit_runtime.runtime.catalog import (
     DEFAULT_EXECUTORS,
     IDEAL_WIDTHS,
     BackendCatalog,
-    ExecutorSpec,
+    ConfiguredExecutor,
 )
 from jupyter_qiskit_runtime.runtime.errors import BackendNotFoundError
 
@@ -49,7 +49,7 @@ def test_every_fake_and_ideal_backend_under_every_executor(catalog, fake_names) 
 
 def test_custom_executors_name_the_backends(fake_names) -> None:
     """The executors given to the catalog (and only those) make up the names' suffixes."""
-    gpu = ExecutorSpec("aer_gpu", False, "Qiskit Aer on GPU")
+    gpu = ConfiguredExecutor("aer_gpu", False, "Qiskit Aer on GPU")
     catalog = BackendCatalog(executors=(gpu,))
     names = catalog.names()
     assert len(names) == len(fake_names) + len(IDEAL_WIDTHS)

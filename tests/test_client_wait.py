@@ -25,7 +25,7 @@ from jupyter_qiskit_runtime.kernel.client import (
     request_api_key,
     resolve_url,
 )
-from jupyter_qiskit_runtime.kernel.service import JupyterRuntimeJob, JupyterRuntimeService
+from jupyter_qiskit_runtime.kernel.jupyter_service import JupyterRuntimeJob, JupyterRuntimeService
 
 from .circuits import bell_isa, endless_circuit, sampler_job_body
 from .rest import RestClient

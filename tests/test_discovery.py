@@ -21,16 +21,18 @@ from qiskit import transpile
 from qiskit_ibm_runtime import SamplerV2
 
 from jupyter_qiskit_runtime import ServerNotFoundError, connect
+from jupyter_qiskit_runtime.credentials_file import (
+    credentials_file_name,
+    remove_stale_credentials_files,
+)
 from jupyter_qiskit_runtime.kernel.client import ConnectionRefused
 from jupyter_qiskit_runtime.kernel.discovery import (
     API_KEY,
     ENV_TOKEN,
     ENV_URL,
     JUPYTER_TOKEN,
-    credentials_file_name,
     discover_server,
 )
-from jupyter_qiskit_runtime.kernel_credentials import remove_stale_credentials_files
 from jupyter_qiskit_runtime.runtime.tokens import API_KEY as API_KEY_KIND
 
 from .circuits import bell_circuit

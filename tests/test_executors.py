@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import pickle
 import subprocess
 import sys
 from importlib.metadata import EntryPoint
@@ -18,6 +19,7 @@ from typing import Any
 
 import pytest
 from qiskit import QuantumCircuit
+from qiskit_ibm_runtime import RuntimeDecoder
 
 from jupyter_qiskit_runtime.execution.errors import SimulationRefused
 from jupyter_qiskit_runtime.execution.executors import Executor, ExecutorConfigError, registry
@@ -30,10 +32,13 @@ from jupyter_qiskit_runtime.execution.executors.custatevec import (
     parse_nvidia_smi,
 )
 from jupyter_qiskit_runtime.execution.options import PrimitiveSettings
-from jupyter_qiskit_runtime.execution.programs import ProgramRunner
+from jupyter_qiskit_runtime.execution.programs import ProgramRunner, run_task
+from jupyter_qiskit_runtime.execution.task import ExecutorRecipe, Task, TaskOutcome
 from jupyter_qiskit_runtime.runtime.catalog import BackendCatalog
 from jupyter_qiskit_runtime.runtime.errors import BackendNotFoundError
 from jupyter_qiskit_runtime.runtime.executor_config import configure_executors, parse_entry
+
+from .circuits import bell_isa, params_for
 
 LOG = logging.getLogger("test-executors")
 GIB = 2**30
@@ -96,9 +101,9 @@ def test_defaults_are_aer_and_aer_ideal_and_custatevec_only_where_it_runs(caplog
     run, and a log line says why it was or was not (here: the real machine, probed)."""
     caplog.set_level(logging.INFO)
     setup = configure_executors({}, LOG)
-    names = [spec.name for spec in setup.specs]
+    names = [spec.name for spec in setup.executors]
     assert names[:2] == ["aer", "aer_ideal"]
-    assert [spec.noisy for spec in setup.specs[:2]] == [True, False]
+    assert [spec.noisy for spec in setup.executors[:2]] == [True, False]
     reason = CuStateVecExecutor("custatevec").availability()
     if reason is None:
         assert "custatevec" in names
@@ -121,15 +126,15 @@ def test_configuration_replaces_the_defaults_and_leaves_out_bad_entries(caplog) 
         },
         LOG,
     )
-    assert [spec.name for spec in setup.specs] == ["aer_fast"]
-    fast = setup.specs[0]
-    assert fast.type == "aer" and fast.worker_spec()["settings"]["precision"] == "single"
+    assert [spec.name for spec in setup.executors] == ["aer_fast"]
+    fast = setup.executors[0]
+    assert fast.type == "aer" and fast.recipe().settings["precision"] == "single"
     assert "unknown setting precison" in setup.unavailable["typo"]
     nowhere = setup.unavailable["nowhere"]
     assert "unknown type 'no_such_type'; the types installed are aer, custatevec" in nowhere
     assert setup.unavailable["raising"] == "it failed to start: OSError: cannot open the device"
     assert "Executor 'typo' (QiskitRuntimeApp.executors) is left out" in caplog.text
-    catalog = BackendCatalog(setup.specs, setup.unavailable)
+    catalog = BackendCatalog(setup.executors, setup.unavailable)
     with pytest.raises(BackendNotFoundError, match="Executor 'typo' cannot run on this server"):
         catalog.get("fake_manila@typo")
     with pytest.raises(BackendNotFoundError, match="This server has no executor 'aer'"):
@@ -204,17 +209,34 @@ def test_aer_backend_is_the_fake_backend_itself_only_at_default_settings() -> No
     assert ideal.backend(None, options, "statevector") is simulator
 
 
-def test_worker_makes_executors_from_specs_old_and_new() -> None:
-    """A worker makes an executor from the spec the server sends, once per distinct spec; a spec
-    without one (from before executors were configurable) means Aer with the spec's noise."""
+def test_worker_makes_each_executor_once_from_its_recipe() -> None:
+    """A worker makes an executor from the recipe the server sends, once per distinct recipe,
+    also when the recipe arrives as a copy (pickled, as over a worker's pipe)."""
     runner = ProgramRunner()
-    new = {"executor": {"name": "fast", "type": "aer", "class": registry.BUILTIN_TYPES["aer"],
-                        "settings": {"noise": False, "threads": 1}}}  # fmt: skip
-    executor = runner.executor(new)
+    recipe = ExecutorRecipe(
+        "fast", "aer", registry.BUILTIN_TYPES["aer"], {"noise": False, "threads": 1}
+    )
+    executor = runner.executor(recipe)
     assert isinstance(executor, AerExecutor) and executor.name == "fast" and not executor.noisy
-    assert runner.executor(json.loads(json.dumps(new))) is executor
-    old = runner.executor({"name": "ideal_5q@aer", "noisy": True})
-    assert old.name == "aer" and old.noisy
+    assert runner.executor(pickle.loads(pickle.dumps(recipe))) is executor
+    noisy = runner.executor(ExecutorRecipe("aer", "aer", registry.BUILTIN_TYPES["aer"], {}))
+    assert noisy is not executor and noisy.noisy
+
+
+def test_a_task_from_the_catalog_runs_after_a_round_trip_through_pickle() -> None:
+    """The task the scheduler builds (typed, picklable) runs in a worker's ``run_task`` and gives
+    a ``TaskOutcome``: here a Bell sampler job, in this test process (not a server's)."""
+    backend = BackendCatalog().get("fake_manila@aer_ideal")
+    params = json.dumps(params_for([(bell_isa(), None, 200)]))
+    task = Task("job-1", "sampler", backend.recipe(), params, memory_budget=GIB)
+    outcome = run_task(pickle.loads(pickle.dumps(task)), ProgramRunner())
+    assert isinstance(outcome, TaskOutcome) and outcome.ok, outcome.traceback
+    counts = json.loads(outcome.result or "", cls=RuntimeDecoder)[0].data.meas.get_counts()
+    assert set(counts) <= {"00", "11"} and sum(counts.values()) == 200
+    assert outcome.metrics["simulator"]["executor"] == "aer_ideal"
+    failed = run_task(Task("job-2", "estimator", backend.recipe(), params), ProgramRunner())
+    assert not failed.ok and "ParamsError" in (failed.error or "")
+    assert "Traceback" in (failed.traceback or "") and "ParamsError" in failed.logs
 
 
 # -- custatevec: configuration logic ------------------------------------------------------------

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from jupyter_qiskit_runtime.runtime.service import QiskitRuntime
+from jupyter_qiskit_runtime.runtime.qiskit_runtime import QiskitRuntime
 from jupyter_qiskit_runtime.runtime.store import (
     CANCELLED,
     COMPLETED,

@@ -18,7 +18,7 @@ import pytest
 from tornado.httpclient import HTTPResponse
 
 from jupyter_qiskit_runtime.app import QiskitRuntimeApp
-from jupyter_qiskit_runtime.runtime.service import QiskitRuntime
+from jupyter_qiskit_runtime.runtime.qiskit_runtime import QiskitRuntime
 
 from .http_helpers import (
     API,

@@ -16,7 +16,7 @@ from tornado.routing import Router
 
 from jupyter_qiskit_runtime import models as m
 from jupyter_qiskit_runtime.handlers.base import RuntimeHandler
-from jupyter_qiskit_runtime.handlers.service import UnknownEndpointHandler
+from jupyter_qiskit_runtime.handlers.root import UnknownEndpointHandler
 from jupyter_qiskit_runtime.openapi import ROUTES, openapi_document
 from jupyter_qiskit_runtime.runtime.catalog import BackendCatalog
 

@@ -18,11 +18,12 @@ import multiprocessing
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
 
 import psutil
+
+from .task import Task, TaskOutcome
 
 #: How often a waiting job thread checks cancellation, memory and liveness.
 POLL_SECONDS = 0.05
@@ -34,18 +35,6 @@ class WorkerCancelled(Exception):
 
 class WorkerFailed(Exception):
     """The worker process died or was killed before it answered; the message says why."""
-
-
-@dataclass
-class TaskOutcome:
-    """What a worker answers for one task."""
-
-    ok: bool
-    result: str | None = None
-    logs: str = ""
-    error: str | None = None
-    traceback: str | None = None
-    metrics: dict[str, Any] = field(default_factory=dict)
 
 
 def worker_main(conn: Connection) -> None:
@@ -93,7 +82,7 @@ class WorkerProcess:
 
     def run(
         self,
-        task: dict[str, Any],
+        task: Task,
         *,
         should_stop: Callable[[], bool],
         memory_limit: int,
@@ -108,11 +97,11 @@ class WorkerProcess:
         while True:
             if self._conn.poll(POLL_SECONDS):
                 try:
-                    answer: dict[str, Any] = self._conn.recv()
+                    answer = self._conn.recv()
                 except (EOFError, OSError):
-                    answer = {}
-                if answer:
-                    return TaskOutcome(**answer)
+                    answer = None
+                if isinstance(answer, TaskOutcome):
+                    return answer
             on_poll()
             if should_stop():
                 self.kill()

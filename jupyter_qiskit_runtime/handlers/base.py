@@ -18,7 +18,7 @@ from jupyter_server.extension.handler import ExtensionHandlerMixin
 from tornado import web
 
 from ..runtime import errors
-from ..runtime.service import QiskitRuntime
+from ..runtime.qiskit_runtime import QiskitRuntime
 from ..runtime.tokens import ACCESS_TOKEN, API_KEY, TokenIdentity, TokenIssuer
 
 #: HTTP status for each domain error; the most specific class listed wins.

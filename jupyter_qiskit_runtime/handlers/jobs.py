@@ -11,12 +11,24 @@ from tornado import web
 
 from ..runtime.errors import InvalidRequestError
 from ..runtime.jobs import WORKLOAD_STATUS
-from ..runtime.watch import MAX_WAIT_SECONDS
+from ..runtime.listing import (
+    CHANGES_LIMIT_DEFAULT,
+    CHANGES_LIMIT_MAX,
+    CHANGES_LIMIT_MIN,
+    JOBS_LIMIT_DEFAULT,
+    JOBS_LIMIT_MAX,
+    JOBS_LIMIT_MIN,
+    JOBS_SORTS,
+    WORKLOADS_LIMIT_DEFAULT,
+    WORKLOADS_LIMIT_MAX,
+    WORKLOADS_LIMIT_MIN,
+    WORKLOADS_MODES,
+    WORKLOADS_SORTS,
+    WORKLOADS_USERS,
+)
+from ..runtime.watch import DEFAULT_CHANGES_WAIT_SECONDS, DEFAULT_WAIT_SECONDS, MAX_WAIT_SECONDS
 from .base import RuntimeHandler
 from .query import bool_argument, choice_argument, float_argument, int_argument, time_range
-
-#: Seconds ``GET /jobs/{id}/wait`` waits when the request does not say.
-DEFAULT_WAIT_SECONDS = 30.0
 
 _ID = r"(?P<job_id>[A-Za-z0-9_-]+)"
 
@@ -46,12 +58,15 @@ class JobsHandler(RuntimeHandler):
         created_after, created_before = time_range(self)
         bool_argument(self, "include_mocks", False)
         sort = self.get_query_argument("sort", "DESC").upper()
-        if sort not in ("ASC", "DESC"):
-            raise InvalidRequestError("The query argument 'sort' must be 'ASC' or 'DESC'.")
+        if sort not in JOBS_SORTS:
+            choices = " or ".join(f"'{s}'" for s in JOBS_SORTS)
+            raise InvalidRequestError(f"The query argument 'sort' must be {choices}.")
         self.write_json(
             self.runtime.jobs(
                 self.owner,
-                limit=int_argument(self, "limit", 10, 0, 1000),
+                limit=int_argument(
+                    self, "limit", JOBS_LIMIT_DEFAULT, JOBS_LIMIT_MIN, JOBS_LIMIT_MAX
+                ),
                 offset=int_argument(self, "offset", 0, 0, None),
                 descending=sort == "DESC",
                 exclude_params=bool(bool_argument(self, "exclude_params", True)),
@@ -125,8 +140,12 @@ class JobChangesHandler(RuntimeHandler):
         latest changes; the cursor to send next; whether ``limit`` left changed jobs out.
         Jobs submitted by any client of the user are included, never another user's.
         """
-        timeout = float_argument(self, "timeout", 0.0, 0.0, MAX_WAIT_SECONDS)
-        limit = int_argument(self, "limit", 100, 1, 1000)
+        timeout = float_argument(
+            self, "timeout", DEFAULT_CHANGES_WAIT_SECONDS, 0.0, MAX_WAIT_SECONDS
+        )
+        limit = int_argument(
+            self, "limit", CHANGES_LIMIT_DEFAULT, CHANGES_LIMIT_MIN, CHANGES_LIMIT_MAX
+        )
         since = self.get_query_argument("since", None)
         page = await self.long_poll(self.runtime.job_changes(self.owner, since, timeout, limit))
         if page is not None:
@@ -203,7 +222,7 @@ class WorkloadsHandler(RuntimeHandler):
     @authorized
     def get(self) -> None:
         """A page of workloads."""
-        choice_argument(self, "user", ("me",))
+        choice_argument(self, "user", WORKLOADS_USERS)
         bool_argument(self, "include_mocks", False)
         next_cursor = self.get_query_argument("next", None)
         previous_cursor = self.get_query_argument("previous", None)
@@ -223,15 +242,17 @@ class WorkloadsHandler(RuntimeHandler):
         created_after, created_before = time_range(self)
         page = self.runtime.workloads(
             self.owner,
-            limit=int_argument(self, "limit", 10, 1, 50),
-            descending=choice_argument(self, "sort", ("createdAt", "-createdAt")) == "-createdAt",
+            limit=int_argument(
+                self, "limit", WORKLOADS_LIMIT_DEFAULT, WORKLOADS_LIMIT_MIN, WORKLOADS_LIMIT_MAX
+            ),
+            descending=choice_argument(self, "sort", WORKLOADS_SORTS) == "-createdAt",
             statuses=frozenset(by_name[s] for s in statuses) if statuses else None,
             backend=self.get_query_argument("backend", None),
             tags=self.get_query_arguments("tags"),
             created_after=created_after,
             created_before=created_before,
             search=self.get_query_argument("search", None),
-            mode=choice_argument(self, "mode", ("job", "session", "batch")),
+            mode=choice_argument(self, "mode", WORKLOADS_MODES),
             next_cursor=next_cursor,
             previous_cursor=previous_cursor,
         )

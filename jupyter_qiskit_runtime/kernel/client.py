@@ -130,7 +130,7 @@ def open_connection(
     url: str | None = None, token: str | None = None, **service_kwargs: Any
 ) -> Connection:
     """Like :func:`connect`, and say what it connected to (for ``%qiskit_runtime``)."""
-    from .service import JupyterRuntimeService  # its jobs wait on the server (service.py)
+    from .jupyter_service import JupyterRuntimeService  # its jobs wait on the server
 
     if token is not None and url is None:
         raise ValueError("A token without a URL: pass the server's URL too, or neither.")

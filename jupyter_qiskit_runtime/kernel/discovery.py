@@ -14,18 +14,19 @@
    Its credential is the runtime API key in the file the extension writes for its kernels
    (:func:`credentials_file_name`, readable by the server's user only), else the server's token.
 
-This module never imports the server side: it reads files and environment variables only.
+This module never imports the server side: it reads files and environment variables only (the
+credentials file through ``credentials_file.py``, which imports neither side).
 """
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
+
+from ..credentials_file import credentials_file_name, read_credentials_file
 
 #: The Jupyter server's URL, with its base_url, for an explicit server.
 ENV_URL = "QISKIT_RUNTIME_JUPYTER_URL"
@@ -40,11 +41,6 @@ _WILDCARD_HOSTS = {"0.0.0.0", "::", "*"}
 
 class ServerNotFoundError(ConnectionError):
     """No Jupyter server with a usable credential was found; the message says what was tried."""
-
-
-def credentials_file_name(pid: int) -> str:
-    """The name, in Jupyter's runtime directory, of the file a server writes for its kernels."""
-    return f"jupyter_qiskit_runtime-{pid}.json"
 
 
 @dataclass(frozen=True)
@@ -183,18 +179,6 @@ def _pick_local(
     )
 
 
-def _read_credentials_file(runtime_dir: str, pid: int) -> dict[str, Any] | None:
-    """The runtime API key file the extension wrote for this server's kernels, if readable."""
-    path = Path(runtime_dir) / credentials_file_name(pid)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if not isinstance(data, dict) or data.get("pid") != pid or not data.get("apikey"):
-        return None
-    return data
-
-
 def _from_local_servers(
     servers: list[dict[str, Any]],
     parent: dict[str, Any] | None,
@@ -215,7 +199,7 @@ def _from_local_servers(
         tried.append(f"{where}: the server with pid {pid} listens on a Unix socket only")
         return None
     url = normalize_url(str(info["url"]))
-    secret = _read_credentials_file(runtime_dir, pid)
+    secret = read_credentials_file(runtime_dir, pid)
     if secret is not None:
         source = f"{credentials_file_name(pid)} (the server's key for its kernels)"
         owner = str(secret["owner"]) if secret.get("owner") else None

@@ -22,6 +22,7 @@ from typing import Any
 
 from ..execution.executors.aer import AER_METHODS, AerExecutor
 from ..execution.executors.base import Capabilities
+from ..execution.task import BackendRecipe, ExecutorRecipe
 from .errors import BackendNotFoundError, NotFoundError
 
 #: Gates offered by the ideal all-to-all simulators: Qiskit standard gates that Aer runs natively.
@@ -40,10 +41,10 @@ AER_EXECUTOR_CLASS = "jupyter_qiskit_runtime.execution.executors.aer:AerExecutor
 
 
 @dataclass(frozen=True)
-class ExecutorSpec:
+class ConfiguredExecutor:
     """A configured executor as the server sees it (``runtime/executor_config.py`` builds them
     from ``QiskitRuntimeApp.executors``): what the catalog, the scheduler and ``GET /v1`` need,
-    and what a worker needs to make it (``worker_spec``), all plain data."""
+    and what a worker needs to make it (``recipe``), all plain data."""
 
     name: str
     #: Whether it applies the fake backend's own noise model.
@@ -60,18 +61,18 @@ class ExecutorSpec:
     concurrency_key: str | None = None
     max_concurrent_jobs: int | None = None
 
-    def worker_spec(self) -> dict[str, Any]:
+    def recipe(self) -> ExecutorRecipe:
         """What a worker process makes this executor from (``registry.build_executor``)."""
-        return {
-            "name": self.name,
-            "type": self.type,
-            "class": self.class_path,
-            "settings": dict(self.settings) or {"noise": self.noisy},
-        }
+        return ExecutorRecipe(
+            name=self.name,
+            type=self.type,
+            class_path=self.class_path,
+            settings=dict(self.settings) or {"noise": self.noisy},
+        )
 
 
-def _aer_spec(name: str, noisy: bool, description: str) -> ExecutorSpec:
-    return ExecutorSpec(
+def _aer_executor(name: str, noisy: bool, description: str) -> ConfiguredExecutor:
+    return ConfiguredExecutor(
         name,
         noisy,
         description,
@@ -82,8 +83,8 @@ def _aer_spec(name: str, noisy: bool, description: str) -> ExecutorSpec:
 
 #: The executors of a server without configuration (where no GPU executor can run).
 DEFAULT_EXECUTORS = (
-    _aer_spec("aer", True, "Qiskit Aer on CPU with the backend's own noise model"),
-    _aer_spec("aer_ideal", False, "Qiskit Aer on CPU, noise-free"),
+    _aer_executor("aer", True, "Qiskit Aer on CPU with the backend's own noise model"),
+    _aer_executor("aer_ideal", False, "Qiskit Aer on CPU, noise-free"),
 )
 
 
@@ -105,17 +106,16 @@ class VirtualBackend:
 
     name: str
     metadata: Metadata
-    executor: ExecutorSpec
+    executor: ConfiguredExecutor
 
-    def spec(self) -> dict[str, Any]:
-        """What a worker process needs to build this backend's simulator (plain JSON data)."""
-        return {
-            "name": self.name,
-            "fake_class": self.metadata.fake_class,
-            "n_qubits": self.metadata.n_qubits,
-            "noisy": self.executor.noisy,
-            "executor": self.executor.worker_spec(),
-        }
+    def recipe(self) -> BackendRecipe:
+        """What a worker process needs to build this backend's simulator (plain data)."""
+        return BackendRecipe(
+            name=self.name,
+            fake_class=self.metadata.fake_class,
+            n_qubits=self.metadata.n_qubits,
+            executor=self.executor.recipe(),
+        )
 
 
 def _fake_backend_metadata() -> list[Metadata]:
@@ -191,7 +191,7 @@ class BackendCatalog:
 
     def __init__(
         self,
-        executors: tuple[ExecutorSpec, ...] = DEFAULT_EXECUTORS,
+        executors: tuple[ConfiguredExecutor, ...] = DEFAULT_EXECUTORS,
         unavailable: Mapping[str, str] | None = None,
     ) -> None:
         self._executors = executors
@@ -202,7 +202,7 @@ class BackendCatalog:
         self._properties: dict[str, dict[str, Any] | None] = {}
 
     @property
-    def executors(self) -> tuple[ExecutorSpec, ...]:
+    def executors(self) -> tuple[ConfiguredExecutor, ...]:
         """The configured executors that run here."""
         return self._executors
 
@@ -359,7 +359,7 @@ class BackendCatalog:
                 "type": e.type,
                 "noisy": e.noisy,
                 "description": e.description,
-                "settings": e.worker_spec()["settings"],
+                "settings": dict(e.recipe().settings),
                 "capabilities": {
                     **e.capabilities,
                     "memory_bytes": e.capabilities.get("memory_bytes") or worker_memory or None,

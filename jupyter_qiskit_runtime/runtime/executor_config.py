@@ -26,7 +26,7 @@ from ..execution.executors.registry import (
     discover_executor_types,
     load_executor_class,
 )
-from .catalog import ExecutorSpec
+from .catalog import ConfiguredExecutor
 
 __all__ = ["EXECUTOR_NAME", "ExecutorSetup", "configure_executors", "parse_entry"]
 
@@ -38,7 +38,7 @@ EXECUTOR_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 class ExecutorSetup:
     """The executors a server runs, and those left out with the reason."""
 
-    specs: tuple[ExecutorSpec, ...]
+    executors: tuple[ConfiguredExecutor, ...]
     unavailable: Mapping[str, str]
 
 
@@ -88,9 +88,9 @@ def _resolve_type(kind: str, types: Mapping[str, ExecutorType]) -> ExecutorType:
     )
 
 
-def _spec(executor: Executor, kind: ExecutorType) -> ExecutorSpec:
+def _configured(executor: Executor, kind: ExecutorType) -> ConfiguredExecutor:
     concurrency = executor.concurrency()
-    return ExecutorSpec(
+    return ConfiguredExecutor(
         name=executor.name,
         noisy=executor.noisy,
         description=executor.describe(),
@@ -120,7 +120,7 @@ def configure_executors(
     types = discover_executor_types(log) if types is None else types
     if not configured:
         return _defaults(types, log)
-    specs: list[ExecutorSpec] = []
+    offered: list[ConfiguredExecutor] = []
     unavailable: dict[str, str] = {}
     for name, entry in configured.items():
         try:
@@ -128,7 +128,7 @@ def configure_executors(
             kind = _resolve_type(kind_name, types)
             executor, reason = _make(name, kind, settings)
             if not reason:
-                specs.append(_spec(executor, kind))
+                offered.append(_configured(executor, kind))
         except ExecutorConfigError as exc:
             reason = f"its configuration is invalid: {exc}"
         except Exception as exc:  # plug-in code: never stops the server
@@ -141,34 +141,34 @@ def configure_executors(
                 name,
                 reason,
             )
-    _log_offered(specs, log)
-    return ExecutorSetup(tuple(specs), unavailable)
+    _log_offered(offered, log)
+    return ExecutorSetup(tuple(offered), unavailable)
 
 
 def _defaults(types: Mapping[str, ExecutorType], log: logging.Logger) -> ExecutorSetup:
-    specs: list[ExecutorSpec] = []
+    offered: list[ConfiguredExecutor] = []
     unavailable: dict[str, str] = {}
     for kind in types.values():
         for name, settings in kind.cls.DEFAULT_INSTANCES.items():
-            if name in unavailable or any(s.name == name for s in specs):
+            if name in unavailable or any(s.name == name for s in offered):
                 continue
             try:
                 executor, reason = _make(name, kind, settings)
                 if not reason:
-                    specs.append(_spec(executor, kind))
+                    offered.append(_configured(executor, kind))
             except Exception as exc:  # plug-in code: never stops the server
                 reason = f"it failed to start: {type(exc).__name__}: {exc}"
             if reason:
                 unavailable[name] = reason
                 log.info("Executor '%s' (%s) is not added: %s.", name, kind.name, reason)
             elif kind.name != "aer":  # say why an optional executor (a GPU one) is there
-                log.info("Executor '%s' is added: %s.", name, specs[-1].description)
-    _log_offered(specs, log)
-    return ExecutorSetup(tuple(specs), unavailable)
+                log.info("Executor '%s' is added: %s.", name, offered[-1].description)
+    _log_offered(offered, log)
+    return ExecutorSetup(tuple(offered), unavailable)
 
 
-def _log_offered(specs: list[ExecutorSpec], log: logging.Logger) -> None:
-    if not specs:
+def _log_offered(offered: list[ConfiguredExecutor], log: logging.Logger) -> None:
+    if not offered:
         log.warning("No executor can run: the Qiskit Runtime API has no backends.")
         return
-    log.info("Executors: %s", "; ".join(f"{s.name} ({s.description})" for s in specs))
+    log.info("Executors: %s", "; ".join(f"{s.name} ({s.description})" for s in offered))

@@ -13,6 +13,35 @@ from typing import Any
 
 from .store import FINAL_STATES, PENDING_STATES, RECORD_COLUMNS, JobRecord, JobStore
 
+# The query arguments of the listings, as the handlers parse them and the OpenAPI document
+# describes them.
+
+#: ``GET /jobs``: jobs per page when the request gives no ``limit``, and the range ``limit`` may
+#: take.
+JOBS_LIMIT_DEFAULT = 10
+JOBS_LIMIT_MIN = 0
+JOBS_LIMIT_MAX = 1000
+#: ``GET /jobs``'s ``sort``: oldest first, or newest first (the default).
+JOBS_SORTS = ("ASC", "DESC")
+
+#: ``GET /jobs/changes``: most jobs in one answer when the request gives no ``limit``, and the
+#: range ``limit`` may take.
+CHANGES_LIMIT_DEFAULT = 100
+CHANGES_LIMIT_MIN = 1
+CHANGES_LIMIT_MAX = 1000
+
+#: ``GET /workloads``: workloads per page when the request gives no ``limit``, and the range
+#: ``limit`` may take.
+WORKLOADS_LIMIT_DEFAULT = 10
+WORKLOADS_LIMIT_MIN = 1
+WORKLOADS_LIMIT_MAX = 50
+#: ``GET /workloads``'s ``sort``: oldest first (the default), or newest first.
+WORKLOADS_SORTS = ("createdAt", "-createdAt")
+#: ``GET /workloads``'s ``user``: only the requesting user's workloads.
+WORKLOADS_USERS = ("me",)
+#: ``GET /workloads``'s ``mode``: the kinds of workload IBM lists.
+WORKLOADS_MODES = ("job", "session", "batch")
+
 
 def _like_pattern(text: str) -> str:
     """A ``LIKE ... ESCAPE '\\'`` pattern matching ``text`` anywhere, its wildcards literal."""

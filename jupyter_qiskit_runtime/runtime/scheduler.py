@@ -1,12 +1,12 @@
-"""The scheduler: a fair queue of jobs, a thread pool that drives worker processes, cancellation.
+"""The scheduler: runs the fair queue's jobs on a thread pool that drives worker processes.
 
-Jobs run first-in first-out within a user and round-robin across users. Each pool thread takes one
-job, borrows a warm worker process, and waits on it; no simulation runs in this process. An
-executor may limit how many of its jobs run at once (one per GPU, say): a job whose executor is
-at its limit waits, and the next job that can run goes first. A queued job is cancelled at once;
-a running one by stopping its worker. On start, jobs left queued by an earlier server run again,
-and jobs that were running when it died are rerun (a few times at most, so that a job that kills
-its server cannot do so forever) or marked failed with the reason.
+Which job runs next is the ``FairQueue``'s decision (``fair_queue.py``): first-in first-out
+within a user, round-robin across users, and per-executor concurrency limits (one job per GPU,
+say). Each pool thread takes one job, prepares its ``Task``, borrows a warm worker process, waits
+on it, and records the outcome; no simulation runs in this process. A queued job is cancelled at
+once; a running one by stopping its worker. On start, jobs left queued by an earlier server run
+again, and jobs that were running when it died are rerun (a few times at most, so that a job that
+kills its server cannot do so forever) or marked failed with the reason.
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ import logging
 import threading
 import time
 import uuid
-from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from datetime import UTC, datetime, timedelta
 
+from ..execution.task import Task, TaskOutcome
 from ..execution.workers import WorkerCancelled, WorkerFailed, WorkerPool
 from .catalog import BackendCatalog
 from .errors import (
@@ -28,6 +28,7 @@ from .errors import (
     RuntimeServiceError,
     ServiceUnavailableError,
 )
+from .fair_queue import FairQueue
 from .jobs import JobRequest
 from .store import (
     CANCELLED,
@@ -46,6 +47,16 @@ MAX_ATTEMPTS = 3
 
 #: Reason code IBM uses for a job cancelled because it ran past its maximum execution time.
 REASON_RAN_TOO_LONG = 1305
+
+
+def concurrency_limits(catalog: BackendCatalog) -> dict[str, tuple[str, int]]:
+    """The catalog's executor concurrency limits as ``FairQueue`` takes them: executor name to
+    (the resource its running jobs hold, how many may hold it at once)."""
+    return {
+        executor.name: (executor.concurrency_key, executor.max_concurrent_jobs)
+        for executor in catalog.executors
+        if executor.concurrency_key and executor.max_concurrent_jobs
+    }
 
 
 class JobScheduler:
@@ -73,25 +84,15 @@ class JobScheduler:
         self._log = log
         self._on_activity = on_activity
         self._session_refusal = session_refusal
-        self._executor = ThreadPoolExecutor(pool_size, thread_name_prefix="qiskit-runtime-job")
+        self._job_threads = ThreadPoolExecutor(pool_size, thread_name_prefix="qiskit-runtime-job")
         self._workers = WorkerPool(pool_size)
-        # Re-entrant: a future's done-callback may run inside _dispatch, which holds it.
+        self._queue = FairQueue(concurrency_limits(catalog))
+        # Re-entrant: a future's done-callback may run inside _dispatch, which holds it. Held
+        # around the queue's calls where they must be atomic with ``_running`` (cancel, dispatch).
         self._lock = threading.RLock()
-        self._queues: dict[str, deque[str]] = {}
-        self._turns: deque[str] = deque()
+        # The started jobs, each with the event that asks it to stop (a cancel).
         self._running: dict[str, threading.Event] = {}
-        self._owners: dict[str, str] = {}
-        self._backends: dict[str, str] = {}
         self._futures: set[Future[None]] = set()
-        # Resources that limit how many jobs of some executors run at once (executor concurrency).
-        self._resource_of: dict[str, str] = {}
-        self._limits: dict[str, int] = {}
-        for spec in catalog.executors:
-            if spec.concurrency_key and spec.max_concurrent_jobs:
-                key, limit = spec.concurrency_key, spec.max_concurrent_jobs
-                self._resource_of[spec.name] = key
-                self._limits[key] = min(limit, self._limits.get(key, limit))
-        self._holding: dict[str, str] = {}
         self._stopping = threading.Event()
         self._last_purge = float("-inf")
 
@@ -115,7 +116,7 @@ class JobScheduler:
                 )
         for job_id in self._store.ids_in_state(QUEUED):
             record = self._store.get(job_id)
-            self._enqueue(record.owner, job_id, record.backend)
+            self._queue.add(job_id, record.owner, record.backend)
         self._purge_expired()
         self._dispatch()
 
@@ -123,8 +124,7 @@ class JobScheduler:
         """Store a new job for ``owner`` and queue it."""
         if self._stopping.is_set():
             raise ServiceUnavailableError("The server is shutting down and takes no new jobs.")
-        with self._lock:
-            pending = sum(1 for o in self._owners.values() if o == owner)
+        pending = self._queue.pending(owner)
         if self._max_pending and pending >= self._max_pending:
             raise QueueLimitError(
                 f"You already have {pending} unfinished jobs, the most this server allows "
@@ -146,7 +146,7 @@ class JobScheduler:
             log_level=request.log_level,
         )
         self._store.insert(record, request.params)
-        self._enqueue(owner, record.id, record.backend)
+        self._queue.add(record.id, owner, record.backend)
         self._dispatch()
         return record
 
@@ -160,10 +160,7 @@ class JobScheduler:
             if running is not None:
                 running.set()
                 return
-            queue = self._queues.get(record.owner)
-            if queue is not None and job_id in queue:
-                queue.remove(job_id)
-                self._forget(job_id)
+            self._queue.remove(job_id)
         self._store.finish(
             job_id, CANCELLED, reason="Cancelled by the user.", only_if=frozenset({QUEUED})
         )
@@ -171,25 +168,11 @@ class JobScheduler:
 
     def queue_lengths(self) -> dict[str, int]:
         """Unfinished jobs per backend."""
-        with self._lock:
-            counts: dict[str, int] = {}
-            for backend in self._backends.values():
-                counts[backend] = counts.get(backend, 0) + 1
-            return counts
+        return self._queue.queue_lengths()
 
     def position_in_queue(self, job_id: str) -> int | None:
         """1-based position of a queued job among its user's queued jobs; ``None`` otherwise."""
-        with self._lock:
-            for queue in self._queues.values():
-                if job_id in queue:
-                    return list(queue).index(job_id) + 1
-        return None
-
-    @property
-    def busy(self) -> bool:
-        """Whether any job is queued or running."""
-        with self._lock:
-            return bool(self._owners)
+        return self._queue.position_in_queue(job_id)
 
     def worker_pids(self) -> list[int]:
         """Process ids of the live worker processes."""
@@ -209,69 +192,22 @@ class JobScheduler:
         with self._lock:
             futures = set(self._futures)
         wait(futures, timeout=timeout / 2)
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        self._job_threads.shutdown(wait=False, cancel_futures=True)
 
     # -- internals --------------------------------------------------------------------------
-
-    def _enqueue(self, owner: str, job_id: str, backend: str) -> None:
-        with self._lock:
-            self._owners[job_id] = owner
-            self._backends[job_id] = backend
-            if owner not in self._queues:
-                self._queues[owner] = deque()
-                self._turns.append(owner)
-            self._queues[owner].append(job_id)
-
-    def _forget(self, job_id: str) -> None:
-        self._owners.pop(job_id, None)
-        self._backends.pop(job_id, None)
-
-    def _resource(self, job_id: str) -> str | None:
-        """The limited resource a job's executor holds while it runs, if any."""
-        return self._resource_of.get(self._backends.get(job_id, "").rpartition("@")[2])
-
-    def _can_start(self, job_id: str) -> bool:
-        resource = self._resource(job_id)
-        if resource is None:
-            return True
-        held = sum(1 for r in self._holding.values() if r == resource)
-        return held < self._limits[resource]
-
-    def _next_job(self) -> str | None:
-        """The next job in round-robin order across users, skipping jobs whose executor is at
-        its concurrency limit (their user keeps its turn); call with the lock held."""
-        for owner in [o for o in self._turns if not self._queues.get(o)]:
-            self._turns.remove(owner)  # a user whose queued jobs were all cancelled
-            self._queues.pop(owner, None)
-        for turn, owner in enumerate(self._turns):
-            queue = self._queues[owner]
-            job_id = next((j for j in queue if self._can_start(j)), None)
-            if job_id is None:
-                continue
-            queue.remove(job_id)
-            del self._turns[turn]
-            if queue:
-                self._turns.append(owner)
-            else:
-                del self._queues[owner]
-            resource = self._resource(job_id)
-            if resource is not None:
-                self._holding[job_id] = resource
-            return job_id
-        return None
 
     def _dispatch(self) -> None:
         with self._lock:
             while not self._stopping.is_set() and len(self._running) < self._pool_size:
-                job_id = self._next_job()
+                job_id = self._queue.start_next()
                 if job_id is None:
                     break
                 self._running[job_id] = threading.Event()
                 try:
-                    future = self._executor.submit(self._run, job_id)
-                except RuntimeError:  # the executor was shut down meanwhile
+                    future = self._job_threads.submit(self._run, job_id)
+                except RuntimeError:  # the thread pool was shut down meanwhile
                     self._running.pop(job_id)
-                    self._holding.pop(job_id, None)
+                    self._queue.release(job_id)
                     break
                 self._futures.add(future)
                 future.add_done_callback(self._future_done)
@@ -281,6 +217,7 @@ class JobScheduler:
             self._futures.discard(future)
 
     def _run(self, job_id: str) -> None:
+        """The body of a job thread: run the job, record any error, then start the next."""
         try:
             self._run_job(job_id)
         except RuntimeServiceError as exc:  # e.g. its backend is no longer configured
@@ -293,43 +230,63 @@ class JobScheduler:
         finally:
             with self._lock:
                 self._running.pop(job_id, None)
-                self._holding.pop(job_id, None)
-                self._forget(job_id)
+                self._queue.release(job_id)
             self._on_activity()
             self._purge_expired()
             self._dispatch()
 
     def _run_job(self, job_id: str) -> None:
+        """Prepare the job's task, run it on a worker, and record the outcome."""
         with self._lock:
             cancelled = self._running[job_id]
+        prepared = self._prepare(job_id)
+        if prepared is None:
+            return
+        record, task = prepared
+        outcome: TaskOutcome | WorkerCancelled | WorkerFailed | None
+        try:
+            outcome = self._execute(task, record.cost, cancelled)
+        except (WorkerCancelled, WorkerFailed) as exc:
+            outcome = exc
+        self._record(record, outcome, by_user=cancelled.is_set())
+
+    def _prepare(self, job_id: str) -> tuple[JobRecord, Task] | None:
+        """Mark the job running and build its task; ``None`` if it must not run (its session
+        refuses it, or it is no longer queued)."""
         record = self._store.get(job_id)
         refusal = record.session_id and self._session_refusal(record.session_id)
         if refusal:
             self._store.finish(
                 job_id, CANCELLED, reason=f"Not run: {refusal}", only_if=frozenset({QUEUED})
             )
-            return
+            return None
         if not self._store.mark_running(job_id):
-            return
+            return None
         self._on_activity()
-        task = {
-            "job_id": job_id,
-            "program_id": record.program_id,
-            "backend": self._catalog.get(record.backend).spec(),
-            "params": self._store.params(job_id),
-            "memory_budget": self._memory_limit,
-        }
+        task = Task(
+            job_id=job_id,
+            program_id=record.program_id,
+            backend=self._catalog.get(record.backend).recipe(),
+            params=self._store.params(job_id),
+            memory_budget=self._memory_limit,
+        )
+        return record, task
+
+    def _execute(
+        self, task: Task, max_seconds: int | None, cancelled: threading.Event
+    ) -> TaskOutcome | None:
+        """Borrow a worker, run ``task`` on it and wait; ``None`` if the server stopped before a
+        worker was free. Raises ``WorkerCancelled`` if the job was cancelled, ran past
+        ``max_seconds`` or the server is stopping, and ``WorkerFailed`` if the worker died."""
         try:
             worker = self._workers.acquire()
         except WorkerCancelled:
-            self._store.requeue(job_id, f"{utc_now()} The server stopped before this job ran.")
-            return
+            return None
         if cancelled.is_set():  # cancelled while waiting for a worker: keep the worker warm
             self._workers.release(worker)
-            self._stopped(job_id, record, by_user=True)
-            return
+            raise WorkerCancelled("cancelled before it started")
         # The maximum execution time counts from here, not from a worker's start-up.
-        deadline = time.monotonic() + record.cost if record.cost else None
+        deadline = time.monotonic() + max_seconds if max_seconds else None
         last_touch = time.monotonic()
 
         def on_poll() -> None:
@@ -343,18 +300,29 @@ class JobScheduler:
             return cancelled.is_set() or self._stopping.is_set() or overdue
 
         try:
-            outcome = worker.run(
+            return worker.run(
                 task, should_stop=should_stop, memory_limit=self._memory_limit, on_poll=on_poll
             )
-        except WorkerCancelled:
-            self._stopped(job_id, record, cancelled.is_set())
-            return
-        except WorkerFailed as exc:
-            self._store.finish(job_id, FAILED, reason=str(exc), result=f"Error: {exc}")
-            return
         finally:
             self._workers.release(worker)
-        if outcome.ok:
+
+    def _record(
+        self,
+        record: JobRecord,
+        outcome: TaskOutcome | WorkerCancelled | WorkerFailed | None,
+        *,
+        by_user: bool,
+    ) -> None:
+        """Store how the job ended: its result or error, or why it stopped (``None``: the
+        server stopped before it ran, so it is queued again)."""
+        job_id = record.id
+        if outcome is None:
+            self._store.requeue(job_id, f"{utc_now()} The server stopped before this job ran.")
+        elif isinstance(outcome, WorkerCancelled):
+            self._stopped(job_id, record, by_user)
+        elif isinstance(outcome, WorkerFailed):
+            self._store.finish(job_id, FAILED, reason=str(outcome), result=f"Error: {outcome}")
+        elif outcome.ok:
             self._store.finish(
                 job_id, COMPLETED, result=outcome.result, logs=outcome.logs, metrics=outcome.metrics
             )
@@ -368,6 +336,7 @@ class JobScheduler:
             )
 
     def _stopped(self, job_id: str, record: JobRecord, by_user: bool) -> None:
+        """Record a job stopped on its worker: cancelled, queued again, or run too long."""
         if by_user:
             self._store.finish(job_id, CANCELLED, reason="Cancelled by the user.")
         elif self._stopping.is_set():

@@ -26,6 +26,10 @@ from .store import JobRecord, JobStore
 
 #: The longest wait a request may ask for, in seconds.
 MAX_WAIT_SECONDS = 60.0
+#: Seconds ``GET /jobs/{id}/wait`` waits when the request gives no ``timeout``.
+DEFAULT_WAIT_SECONDS = 30.0
+#: Seconds ``GET /jobs/changes`` waits for a change when the request gives no ``timeout``: none.
+DEFAULT_CHANGES_WAIT_SECONDS = 0.0
 
 
 class JobWatch:

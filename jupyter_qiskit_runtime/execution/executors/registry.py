@@ -1,5 +1,5 @@
 """Executor types: this package's own, and plug-ins found in the entry-point group
-``jupyter_qiskit_runtime.executors``; and making a worker's executor from its plain JSON spec.
+``jupyter_qiskit_runtime.executors``; and making a worker's executor from its recipe.
 
 A plug-in is any installed distribution with an entry point in that group whose name is the type
 (``example = "example_executor:ExampleExecutor"``) and whose value is an ``Executor`` subclass.
@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import importlib
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
+from ..task import ExecutorRecipe
 from .base import Executor, ExecutorConfigError
 
 __all__ = [
@@ -102,8 +103,7 @@ def discover_executor_types(log: logging.Logger) -> dict[str, ExecutorType]:
     return types
 
 
-def build_executor(spec: Mapping[str, Any]) -> Executor:
-    """A worker's executor from its spec ``{"name", "type", "class": "module:Class",
-    "settings"}`` (``ExecutorSpec.worker_spec``)."""
-    cls = load_executor_class(str(spec["class"]))
-    return cls(str(spec["name"]), spec.get("settings") or {})
+def build_executor(recipe: ExecutorRecipe) -> Executor:
+    """A worker's executor from its recipe (``ConfiguredExecutor.recipe``)."""
+    cls = load_executor_class(recipe.class_path)
+    return cls(recipe.name, dict(recipe.settings))

@@ -1,36 +1,16 @@
-"""Service-wide endpoints: the root info, instance usage, and the IAM-compatible token exchange."""
+"""The IAM-compatible endpoints: the token exchange and runtime API keys."""
 
 from __future__ import annotations
 
 from jupyter_server.auth.decorator import allow_unauthenticated, authorized
 from tornado import web
 
-from ..runtime.errors import InvalidRequestError, NotAuthorizedError, NotFoundError
+from ..runtime.errors import InvalidRequestError, NotAuthorizedError
 from ..runtime.tokens import API_KEY
 from .base import RuntimeHandler
 
 #: The grant type IBM Cloud IAM uses for an API key.
 APIKEY_GRANT = "urn:ibm:params:oauth:grant-type:apikey"
-
-
-class RootHandler(RuntimeHandler):
-    """``GET /v1``: version, programs and executors of this server."""
-
-    @web.authenticated
-    @authorized
-    def get(self) -> None:
-        """Describe this server."""
-        self.write_json(self.runtime.info())
-
-
-class UsageHandler(RuntimeHandler):
-    """``GET /v1/instances/usage``: the client asks before every job."""
-
-    @web.authenticated
-    @authorized
-    def get(self) -> None:
-        """Usage of the instance: never limited on a local server."""
-        self.write_json(self.runtime.usage(self.owner))
 
 
 class IAMTokenHandler(RuntimeHandler):
@@ -93,50 +73,7 @@ class ApiKeyHandler(RuntimeHandler):
         )
 
 
-class UnknownEndpointHandler(RuntimeHandler):
-    """Any other path under the API: a JSON 404 that the client can show, not an HTML page."""
-
-    def _unknown(self) -> None:
-        raise NotFoundError(
-            f"This server does not implement {self.request.method} {self.request.path}. "
-            "It serves backends, jobs (create, list, get, delete, results, cancel, logs, "
-            "metrics, tags), workloads, sessions and instances/usage."
-        )
-
-    @web.authenticated
-    @authorized
-    def get(self, *args: str) -> None:
-        """Not implemented here."""
-        self._unknown()
-
-    @web.authenticated
-    @authorized
-    def post(self, *args: str) -> None:
-        """Not implemented here."""
-        self._unknown()
-
-    @web.authenticated
-    @authorized
-    def put(self, *args: str) -> None:
-        """Not implemented here."""
-        self._unknown()
-
-    @web.authenticated
-    @authorized
-    def patch(self, *args: str) -> None:
-        """Not implemented here."""
-        self._unknown()
-
-    @web.authenticated
-    @authorized
-    def delete(self, *args: str) -> None:
-        """Not implemented here."""
-        self._unknown()
-
-
 default_handlers = [
-    (r"/v1/?", RootHandler),
-    (r"/v1/instances/usage", UsageHandler),
     (r"/iam/identity/token", IAMTokenHandler),
     (r"/iam/apikeys", ApiKeyHandler),
 ]

@@ -11,8 +11,8 @@ directory Jupyter creates private (0700) too. Anyone who can read it can already
 beside it, the server's token and its cookie secret (which signs login cookies), so it is no
 weaker than Jupyter's own authentication.
 
-The kernel side reads it (``kernel/discovery.py``); it names the file with
-``credentials_file_name``.
+This module is the file's one home: the server writes and removes it (``app.py``), the kernel
+side reads it (``kernel/discovery.py``). It imports neither side.
 """
 
 from __future__ import annotations
@@ -25,11 +25,25 @@ from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
-import psutil
-
-from .kernel.discovery import credentials_file_name
-
 _NAME = re.compile(r"jupyter_qiskit_runtime-(\d+)\.json")
+
+
+def credentials_file_name(pid: int) -> str:
+    """The name, in Jupyter's runtime directory, of the file a server writes for its kernels."""
+    return f"jupyter_qiskit_runtime-{pid}.json"
+
+
+def read_credentials_file(runtime_dir: str, pid: int) -> dict[str, Any] | None:
+    """The content of the file the server with ``pid`` wrote for its kernels, if it is readable
+    and holds a runtime API key for that server."""
+    path = Path(runtime_dir) / credentials_file_name(pid)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("pid") != pid or not data.get("apikey"):
+        return None
+    return data
 
 
 def write_credentials_file(runtime_dir: str, content: dict[str, Any]) -> Path:
@@ -64,6 +78,8 @@ def remove_credentials_file(path: Path) -> None:
 
 def remove_stale_credentials_files(runtime_dir: str) -> None:
     """Remove the credentials files of servers that are no longer running (killed, crashed)."""
+    import psutil
+
     with suppress(OSError):
         for entry in os.scandir(runtime_dir):
             match = _NAME.fullmatch(entry.name)

@@ -1,28 +1,20 @@
-"""The OpenAPI 3.1 document of the API, built from the models and a table of the routes.
-
-``ROUTES`` lists every operation: its path relative to ``{base_url}qiskit-runtime``, method,
-summary, query parameters, request body, responses and the errors it may answer. Schemas come from
-the pydantic models in ``models``; every error answers ``ErrorBody``. ``openapi_document`` adds
-the server's actual base URL. Importing this module imports pydantic, so the handler imports it
-only when the document is first asked for.
+"""The API's routes as the OpenAPI document describes them: ``ROUTES`` lists every operation, its
+path relative to ``{base_url}qiskit-runtime``, method, summary, query parameters, request body,
+responses and the errors it may answer. The query parameters' bounds, defaults and choices are the
+ones the handlers parse with, from ``runtime/listing.py`` and ``runtime/watch.py``.
 """
 
 from __future__ import annotations
 
-import copy
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cache
-from http.client import responses as reasons
 from typing import Any, Literal
 
-from jupyter_server.utils import url_path_join
 from pydantic import BaseModel
-from pydantic.json_schema import models_json_schema
 
-from . import models as m
-from ._version import __version__
+from .. import models as m
+from ..runtime import listing
+from ..runtime.watch import DEFAULT_CHANGES_WAIT_SECONDS, DEFAULT_WAIT_SECONDS, MAX_WAIT_SECONDS
 
 #: Where a component schema lives; pydantic's ``$ref`` values point there.
 REF_TEMPLATE = "#/components/schemas/{model}"
@@ -51,10 +43,26 @@ PATH_PARAMETERS = {
     "session_id": "A session or batch id.",
 }
 
-_STRING: dict[str, Any] = {"type": "string"}
+#: The schema of a string.
+STRING_SCHEMA: dict[str, Any] = {"type": "string"}
 _BOOLEAN: dict[str, Any] = {"type": "boolean"}
 _DATE_TIME: dict[str, Any] = {"type": "string", "format": "date-time"}
 _STRINGS: dict[str, Any] = {"type": "array", "items": {"type": "string"}}
+
+
+def _number(value: float) -> int | float:
+    """A bound as JSON writes it best: ``60``, not ``60.0``."""
+    return int(value) if float(value).is_integer() else value
+
+
+def _integers(low: int, high: int) -> dict[str, Any]:
+    """The schema of an integer from ``low`` to ``high`` (inclusive)."""
+    return {"type": "integer", "minimum": low, "maximum": high}
+
+
+def _choices(choices: tuple[str, ...]) -> dict[str, Any]:
+    """The schema of one of ``choices``."""
+    return {"enum": list(choices)}
 
 
 @dataclass(frozen=True)
@@ -63,7 +71,7 @@ class Query:
 
     name: str
     description: str
-    schema: Mapping[str, Any] = field(default_factory=lambda: _STRING)
+    schema: Mapping[str, Any] = field(default_factory=lambda: STRING_SCHEMA)
 
     def to_openapi(self) -> dict[str, Any]:
         """The parameter object."""
@@ -99,7 +107,11 @@ class Operation:
 
 
 _JOB_FILTERS = (
-    Query("limit", "Jobs per page (10).", {"type": "integer", "minimum": 0, "maximum": 1000}),
+    Query(
+        "limit",
+        f"Jobs per page ({listing.JOBS_LIMIT_DEFAULT}).",
+        _integers(listing.JOBS_LIMIT_MIN, listing.JOBS_LIMIT_MAX),
+    ),
     Query("offset", "Jobs to skip (default 0).", {"type": "integer", "minimum": 0}),
     Query("pending", "true: queued and running jobs; false: final ones.", _BOOLEAN),
     Query("backend", "Only jobs on this backend."),
@@ -108,27 +120,35 @@ _JOB_FILTERS = (
     Query("session_id", "Only jobs of this session."),
     Query("created_after", "Only jobs created at or after this time (UTC).", _DATE_TIME),
     Query("created_before", "Only jobs created at or before this time (UTC).", _DATE_TIME),
-    Query("sort", "ASC for oldest first; newest first otherwise.", {"enum": ["ASC", "DESC"]}),
+    Query("sort", "ASC for oldest first; newest first otherwise.", _choices(listing.JOBS_SORTS)),
     Query("exclude_params", "false: include each job's params (never a private job's).", _BOOLEAN),
 )
 
 _WORKLOAD_FILTERS = (
-    Query("user", "Only `me`.", {"enum": ["me"]}),
-    Query("sort", "`-` prefix: descending.", {"enum": ["createdAt", "-createdAt"]}),
-    Query("limit", "Workloads per page.", {"type": "integer", "minimum": 1, "maximum": 50}),
+    Query("user", "Only `me`.", _choices(listing.WORKLOADS_USERS)),
+    Query("sort", "`-` prefix: descending.", _choices(listing.WORKLOADS_SORTS)),
+    Query(
+        "limit",
+        "Workloads per page.",
+        _integers(listing.WORKLOADS_LIMIT_MIN, listing.WORKLOADS_LIMIT_MAX),
+    ),
     Query("previous", "Cursor to the previous page."),
     Query("next", "Cursor to the next page."),
     Query("backend", "Only workloads on this backend."),
     Query("search", "Matches ids and tags."),
     Query("status", "pending, in_progress, failed, completed or canceled.", _STRINGS),
-    Query("mode", "The workload's kind.", {"enum": ["job", "session", "batch"]}),
+    Query("mode", "The workload's kind.", _choices(listing.WORKLOADS_MODES)),
     Query("created_after", "Only workloads created after this time.", _DATE_TIME),
     Query("created_before", "Only workloads created before this time.", _DATE_TIME),
     Query("tags", "Only workloads with these tags.", _STRINGS),
     Query("include_mocks", "Accepted; this server has no mock backends.", _BOOLEAN),
 )
 
-_WAIT_SECONDS: dict[str, Any] = {"type": "number", "minimum": 0, "maximum": 60}
+_WAIT_SECONDS: dict[str, Any] = {
+    "type": "number",
+    "minimum": 0,
+    "maximum": _number(MAX_WAIT_SECONDS),
+}
 
 _CALIBRATION = Query(
     "calibration_id",
@@ -196,7 +216,8 @@ ROUTES: dict[str, tuple[Operation, ...]] = {
     "/v1/jobs/{job_id}/wait": (
         Operation("GET", "wait_for_job", "A job once it is final, or when the timeout passes",
                   "jobs", {200: m.Job}, (400, 404, 429, 503),
-                  query=(Query("timeout", "Seconds to wait, 0 to 60 (default 30).", _WAIT_SECONDS),
+                  query=(Query("timeout", f"Seconds to wait, 0 to {MAX_WAIT_SECONDS:g} "
+                               f"(default {DEFAULT_WAIT_SECONDS:g}).", _WAIT_SECONDS),
                          Query("exclude_params", "false: include `params` (default true).",
                                _BOOLEAN)),
                   description="Answers as soon as the job reaches a final state, without "
@@ -208,9 +229,12 @@ ROUTES: dict[str, tuple[Operation, ...]] = {
                   {200: m.JobChanges}, (400, 429, 503),
                   query=(Query("since", "The `cursor` of an earlier answer; none: all jobs."),
                          Query("timeout", "Seconds to wait for a change when there is none, 0 to "
-                               "60 (default 0).", _WAIT_SECONDS),
-                         Query("limit", "Most jobs in one answer (default 100).",
-                               {"type": "integer", "minimum": 1, "maximum": 1000})),
+                               f"{MAX_WAIT_SECONDS:g} (default {DEFAULT_CHANGES_WAIT_SECONDS:g}).",
+                               _WAIT_SECONDS),
+                         Query("limit",
+                               "Most jobs in one answer (default "
+                               f"{listing.CHANGES_LIMIT_DEFAULT}).",
+                               _integers(listing.CHANGES_LIMIT_MIN, listing.CHANGES_LIMIT_MAX))),
                   description="A long-polling feed of the user's jobs (from any client), for "
                   "live job lists. Cursors are numbers of the server's change counter, kept in "
                   "its database: they stay valid across restarts. Deleted jobs are not "
@@ -256,137 +280,3 @@ ROUTES: dict[str, tuple[Operation, ...]] = {
                   "sessions", {204: None}, (404,)),
     ),
 }  # fmt: skip
-
-#: Schemes the server accepts; any one of them authenticates a request.
-SECURITY_SCHEMES: dict[str, Any] = {
-    "jupyterToken": {
-        "type": "apiKey",
-        "in": "header",
-        "name": "Authorization",
-        "description": "`Authorization: token <Jupyter token>` (or a Jupyter login cookie, "
-        "with Jupyter's XSRF check for other methods than GET).",
-    },
-    "bearer": {
-        "type": "http",
-        "scheme": "bearer",
-        "bearerFormat": "JWT",
-        "description": "A token from `POST /iam/identity/token`, or a Jupyter token.",
-    },
-    "apikey": {
-        "type": "apiKey",
-        "in": "header",
-        "name": "Authorization",
-        "description": "`Authorization: apikey <runtime API key or Jupyter token>`: the "
-        "official client's fallback when it has no bearer token.",
-    },
-}
-
-
-def _body_content(body: Body, schemas: Mapping[type[BaseModel], dict[str, Any]]) -> Any:
-    if isinstance(body, type):
-        return {"application/json": {"schema": schemas[body]}}
-    if body == "text":
-        return {"text/plain": {"schema": {"type": "string"}}}
-    if body == "openapi":
-        return {"application/json": {"schema": {"type": "object"}}}
-    return None
-
-
-def _operation(
-    path: str, op: Operation, schemas: Mapping[type[BaseModel], dict[str, Any]]
-) -> dict[str, Any]:
-    error = {"application/json": {"schema": schemas[m.ErrorBody]}}
-    answers: dict[str, Any] = {}
-    for status, body in op.responses.items():
-        answer: dict[str, Any] = {"description": reasons.get(status, "Success")}
-        content = _body_content(body, schemas)
-        if content is not None:
-            answer["content"] = content
-        if status == 201 and op.location:
-            answer["headers"] = {"Location": {"description": op.location, "schema": _STRING}}
-        answers[str(status)] = answer
-    codes = sorted({*op.errors, *(() if op.public else (403,))})
-    for status in codes:
-        answers[str(status)] = {"description": ERROR_MEANINGS[status], "content": error}
-    answers["default"] = {"description": "Any other error, in the same shape.", "content": error}
-    parameters = [
-        {"name": name, "in": "path", "required": True, "description": PATH_PARAMETERS[name],
-         "schema": _STRING}
-        for name in re.findall(r"{(\w+)}", path)
-    ] + [q.to_openapi() for q in op.query]  # fmt: skip
-    result: dict[str, Any] = {
-        "operationId": op.operation_id,
-        "summary": op.summary,
-        "tags": [op.tag],
-        "responses": answers,
-    }
-    if op.description:
-        result["description"] = op.description
-    if parameters:
-        result["parameters"] = parameters
-    if op.request is not None:
-        media = "application/x-www-form-urlencoded" if op.form else "application/json"
-        result["requestBody"] = {
-            "required": True,
-            "content": {media: {"schema": schemas[op.request]}},
-        }
-    if op.public:
-        result["security"] = []
-    return result
-
-
-def _models() -> list[type[BaseModel]]:
-    """Every model the routes use, the error body first, without repeats."""
-    found: dict[type[BaseModel], None] = {m.ErrorBody: None}
-    for operations in ROUTES.values():
-        for op in operations:
-            bodies = [op.request, *op.responses.values()]
-            found.update((b, None) for b in bodies if isinstance(b, type))
-    return list(found)
-
-
-@cache
-def _document() -> dict[str, Any]:
-    """The document without its ``servers``; built once."""
-    refs, top = models_json_schema(
-        [(model, "validation") for model in _models()], ref_template=REF_TEMPLATE
-    )
-    schemas: dict[type[BaseModel], dict[str, Any]] = {
-        model: ref for (model, _mode), ref in refs.items() if issubclass(model, BaseModel)
-    }
-    paths = {
-        path: {op.method.lower(): _operation(path, op, schemas) for op in operations}
-        for path, operations in ROUTES.items()
-    }
-    return {
-        "openapi": "3.1.0",
-        "info": {
-            "title": "Qiskit Runtime API (jupyter-qiskit-runtime)",
-            "version": __version__,
-            "description": "IBM's Qiskit Runtime REST API, served by a Jupyter Server extension "
-            "and run on local simulators. The official client's `Service-CRN` and "
-            "`IBM-API-Version` headers are accepted and not needed.",
-        },
-        "tags": [
-            {"name": "service", "description": "The server itself."},
-            {"name": "credentials", "description": "Bearer tokens and runtime API keys."},
-            {"name": "backends", "description": "Virtual backends `<metadata>@<executor>`."},
-            {"name": "jobs", "description": "Programs run on backends, per user."},
-            {"name": "sessions", "description": "Sessions and batches."},
-        ],
-        "paths": paths,
-        "components": {"schemas": top.get("$defs", {}), "securitySchemes": SECURITY_SCHEMES},
-        "security": [{name: []} for name in SECURITY_SCHEMES],
-    }
-
-
-def openapi_document(base_url: str = "/") -> dict[str, Any]:
-    """The OpenAPI document, its server at ``{base_url}qiskit-runtime``."""
-    document = copy.deepcopy(_document())
-    document["servers"] = [
-        {
-            "url": url_path_join(base_url, "qiskit-runtime"),
-            "description": "This Jupyter server (paths relative to its base URL).",
-        }
-    ]
-    return document

@@ -26,23 +26,22 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from .errors import ParamsError
+from ..errors import ParamsError
+from ..task import Task
+from .runner import Program, ProgramRunner, log_not_applied, run_metrics
 
 if TYPE_CHECKING:
     from qiskit_ibm_runtime.quantum_program import QuantumProgram
     from qiskit_ibm_runtime.results import QuantumProgramResult
 
-    from .programs import ProgramRunner
-
 __all__ = [
     "APPLIED_SIMULATOR_OPTIONS",
+    "EXECUTOR_PROGRAM",
     "RESULT_SCHEMA_VERSION",
     "ExecutorInput",
     "decode_executor_params",
     "encode_result",
-    "run_executor",
     "supported_versions",
-    "validate_executor_params",
 ]
 
 #: The schema version of the results this server returns (the client decodes every version).
@@ -169,10 +168,10 @@ def decode_executor_params(params: str) -> ExecutorInput:
     )
 
 
-def validate_executor_params(params: str, n_qubits: int) -> None:
-    """Runs in the server (in a thread) at submission: raise
-    ``jupyter_qiskit_runtime.execution.errors.ParamsError`` (an HTTP 400 with its message) when the
-    params cannot be decoded or do not fit a backend of ``n_qubits`` qubits."""
+def _validate(params: str, n_qubits: int) -> None:
+    """Runs in the server (in a thread) at submission: raise ``ParamsError`` (an HTTP 400 with
+    its message) when the params cannot be decoded or do not fit a backend of ``n_qubits``
+    qubits."""
     decoded = decode_executor_params(params)
     if not decoded.program.items:
         raise ParamsError("params.quantum_program has no items to run.")
@@ -246,30 +245,20 @@ def encode_result(
     return model.model_dump_json()
 
 
-def run_executor(
-    task: dict[str, Any], runner: ProgramRunner, log: logging.Logger
-) -> tuple[str, dict[str, Any]]:
-    """Runs in a worker process. ``task`` has keys ``job_id``, ``program_id`` (``executor``),
-    ``params`` (the raw JSON text the client sent as params), ``backend`` (dict: ``name``,
-    ``fake_class`` ``module:Class`` or None, ``n_qubits``, ``noisy``, ``executor``: the
-    executor's worker spec) and ``memory_budget`` (bytes, 0 = none). Returns the result text
-    exactly as IBM's service returns it for an executor job, and the metrics."""
+def _run(task: Task, runner: ProgramRunner, log: logging.Logger) -> tuple[str, dict[str, Any]]:
+    """Runs in a worker process. Returns the result text exactly as IBM's service returns it
+    for an executor job, and the metrics."""
     from qiskit_ibm_runtime.fake_provider.executor.run_quantum_program import (
         run_quantum_program,
     )
     from qiskit_ibm_runtime.options_models.simulator import SimulatorOptions
 
-    from .options import PrimitiveSettings
+    from ..options import PrimitiveSettings
 
-    spec = task["backend"]
-    executor = runner.executor(spec)
-    decoded = decode_executor_params(task["params"])
+    executor = runner.executor(task.backend.executor)
+    decoded = decode_executor_params(task.params)
     program = decoded.program
-    if decoded.not_applied:
-        log.warning(
-            "Options not applied by this server: %s (they have no meaning on a simulator).",
-            ", ".join(decoded.not_applied),
-        )
+    log_not_applied(log, decoded.not_applied)
     if "seed_simulator" not in decoded.simulator:
         log.info(
             "No seed: the client does not send options.simulator; set "
@@ -282,15 +271,15 @@ def run_executor(
         [item.circuit for item in program.items],
         noisy=executor.noisy,
         shots=program.shots,
-        budget_bytes=int(task.get("memory_budget") or 0),
+        budget_bytes=task.memory_budget,
         parameterized=[item.circuit.num_parameters > 0 for item in program.items],
     )
     log.info("Estimated memory: %d bytes. %s", plan.memory_bytes, plan.reason)
-    backend = runner.backend(spec, executor, PrimitiveSettings(), "automatic")
+    backend = runner.backend(task.backend, executor, PrimitiveSettings(), "automatic")
     log.info(
         "Running the executor (params %s) on %s: %d item(s), %d shots.",
         decoded.schema_version,
-        spec["name"],
+        task.backend.name,
         len(program.items),
         program.shots,
     )
@@ -300,10 +289,10 @@ def run_executor(
     seconds = time.perf_counter() - started
     log.info("Simulation finished in %.3f s.", seconds)
     encoded = encode_result(result, program, started_wall, started_wall + seconds)
-    metrics = {
-        "usage_seconds": seconds,
-        "num_qubits": [item.circuit.num_qubits for item in program.items],
-        "circuit_depths": [item.circuit.depth() for item in program.items],
-        **runner.versions,
-    }
-    return encoded, metrics
+    return encoded, run_metrics(runner, seconds, [item.circuit for item in program.items])
+
+
+#: The executor program (``qiskit_ibm_runtime.Executor``).
+EXECUTOR_PROGRAM = Program(
+    "executor", "Executor: runs a QuantumProgram, as IBM's local testing mode does", _validate, _run
+)

@@ -10,12 +10,12 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from .._version import __version__
 from .catalog import BackendCatalog
+from .config import RuntimeConfig
 from .cursors import decode_cursor, encode_cursor
 from .errors import (
     InvalidRequestError,
@@ -51,21 +51,6 @@ def _cursor(seq: int) -> str:
 def _cursor_seq(name: str, cursor: str) -> int:
     """The job number a cursor of ``_cursor`` stands for; 400 for anything else."""
     return decode_cursor(name, cursor, "seq", "follow the 'href' of a page's 'next' or 'previous'")
-
-
-@dataclass(frozen=True)
-class RuntimeConfig:
-    """The settings the runtime needs, taken from the extension's traits."""
-
-    db_path: str
-    journal_mode: str
-    pool_size: int
-    worker_memory_limit: int
-    max_payload_bytes: int
-    max_pending_jobs_per_user: int
-    retention_days: float
-    prestart_workers: int
-    quick_job_wait: float = 0.0
 
 
 class QiskitRuntime:
@@ -123,7 +108,7 @@ class QiskitRuntime:
             "name": "jupyter-qiskit-runtime",
             "version": __version__,
             "api_version": "v1",
-            "programs": [{"id": k, "description": v} for k, v in PROGRAMS.items()],
+            "programs": [{"id": p.name, "description": p.description} for p in PROGRAMS.values()],
             "executors": self.catalog.executor_listing(
                 self.scheduler.queue_lengths(), self.config.worker_memory_limit
             ),

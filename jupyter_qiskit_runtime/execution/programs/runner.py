@@ -1,0 +1,110 @@
+"""What every program shares in a worker: the ``ProgramRunner`` (fake backends and executors kept
+for the next job), the ``Program`` entry of the registry, and the logging and metrics of a run.
+
+Importing this module imports no Qiskit; a worker imports it when it runs its first task.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ..task import BackendRecipe, ExecutorRecipe, Task
+
+if TYPE_CHECKING:
+    from ..executors.base import Executor
+    from ..options import PrimitiveSettings
+
+__all__ = ["Program", "ProgramRunner", "log_not_applied", "run_metrics", "versions"]
+
+
+@dataclass(frozen=True)
+class Program:
+    """One IBM program this server runs (``sampler``, ``estimator``, ``executor``)."""
+
+    #: The program id the client sends.
+    name: str
+    #: What it does, as ``GET /v1`` lists it.
+    description: str
+    #: Runs in the server (in a thread) at submission: raises ``ParamsError`` when the params
+    #: (the client's JSON text) cannot run on a backend of the given number of qubits.
+    validate: Callable[[str, int], None]
+    #: Runs in a worker: the encoded result and the metrics of a task.
+    run: Callable[[Task, ProgramRunner, logging.Logger], tuple[str, dict[str, Any]]]
+
+
+def versions() -> dict[str, str]:
+    """The versions of the packages that produce a result (Aer's from its module: its GPU
+    build is another distribution, ``qiskit-aer-gpu``)."""
+    from importlib.metadata import version
+
+    import qiskit_aer
+
+    return {
+        "qiskit_version": version("qiskit"),
+        "qiskit_aer_version": str(qiskit_aer.__version__),
+        "qiskit_ibm_runtime_version": version("qiskit-ibm-runtime"),
+    }
+
+
+def log_not_applied(log: logging.Logger, names: Sequence[str]) -> None:
+    """Name in the job's logs the options that are set and that this server does not apply."""
+    if names:
+        log.warning(
+            "Options not applied by this server: %s (they have no meaning on a simulator).",
+            ", ".join(names),
+        )
+
+
+class ProgramRunner:
+    """Runs tasks in a worker process, keeping fake backends and executors for the next job."""
+
+    def __init__(self) -> None:
+        self._fake_backends: dict[str, Any] = {}
+        self._executors: dict[tuple[str, str, str], Executor] = {}
+        #: The versions of the packages that produce a result, read once per worker.
+        self.versions = versions()
+
+    def fake_backend(self, fake_class: str) -> Any:
+        """The fake backend object of a ``module:ClassName``, built once per worker."""
+        if fake_class not in self._fake_backends:
+            module, cls = fake_class.split(":")
+            self._fake_backends[fake_class] = getattr(importlib.import_module(module), cls)()
+        return self._fake_backends[fake_class]
+
+    def executor(self, recipe: ExecutorRecipe) -> Executor:
+        """The executor a recipe describes, made once per worker for each distinct one."""
+        from ..executors.registry import build_executor
+
+        key = recipe.key()
+        if key not in self._executors:
+            self._executors[key] = build_executor(recipe)
+        return self._executors[key]
+
+    def backend(
+        self,
+        recipe: BackendRecipe,
+        executor: Executor,
+        settings: PrimitiveSettings,
+        method: str,
+    ) -> Any:
+        """The ``BackendV2`` the executor gives for a job on the backend of ``recipe`` (its fake
+        backend, or none for an ideal simulator) with ``settings`` and the planned ``method``."""
+        fake = self.fake_backend(recipe.fake_class) if recipe.fake_class else None
+        return executor.backend(fake, settings, method)
+
+
+def run_metrics(
+    runner: ProgramRunner, seconds: float, circuits: Sequence[Any], **extra: Any
+) -> dict[str, Any]:
+    """A job's metrics: simulation time, each circuit's width and depth, the package versions."""
+    return {
+        "usage_seconds": seconds,
+        "num_qubits": [circuit.num_qubits for circuit in circuits],
+        "circuit_depths": [circuit.depth() for circuit in circuits],
+        **extra,
+        **runner.versions,
+    }
