@@ -96,7 +96,7 @@ def main() -> None:
     ]
     saturated_throughout = False
     with BenchmarkServer("responsiveness-token", *options) as server, requests.Session() as s:
-        s.headers.update(server.headers)
+        s.headers.update({**server.headers, "Content-Type": "application/json"})
         # Warm up: a tiny job on each worker (Qiskit imported in the server and the workers).
         warm = [s.post(f"{server.api}/jobs", data=tiny, timeout=60).json()["id"] for _ in range(4)]
         for job_id in warm:

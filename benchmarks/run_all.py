@@ -37,6 +37,7 @@ SCENARIOS = [
     ("scale", "scale.py", "Scale"),
     ("responsiveness", "responsiveness.py", "Responsiveness"),
     ("memory", "memory.py", "Memory"),
+    ("soak", "soak.py", "Soak"),
 ]
 
 

@@ -85,14 +85,39 @@ def service(server: ServerProcess):
     return connect(server.url, server.token)
 
 
+def json_by_default(headers: dict[str, str] | None, kwargs: dict[str, Any]) -> dict[str, str]:
+    """``headers`` with ``Content-Type: application/json`` added when the request has a body and
+    gives no Content-Type: the official client sends every body so, and Tornado's HTTP client
+    would send it as a form, which the API answers with 415."""
+    headers = dict(headers or {})
+    if kwargs.get("body") is not None and not any(k.lower() == "content-type" for k in headers):
+        headers["Content-Type"] = "application/json"
+    return headers
+
+
+@pytest.fixture
+def jp_fetch(jp_fetch):
+    """pytest-jupyter's ``jp_fetch``, sending a body as JSON unless a Content-Type is given."""
+
+    def fetch(*parts: str, headers: dict[str, str] | None = None, **kwargs: Any):
+        return jp_fetch(*parts, headers=json_by_default(headers, kwargs), **kwargs)
+
+    return fetch
+
+
 @pytest.fixture
 def anon_fetch(jp_serverapp, http_server_client, jp_base_url):
-    """Like ``jp_fetch`` but sends no credentials at all (unless given) and never raises."""
+    """Like ``jp_fetch`` but sends no credentials at all (unless given) and never raises; a body
+    goes as JSON unless a Content-Type is given."""
 
     def fetch(*parts: str, headers: dict[str, str] | None = None, **kwargs: Any):
         url = url_path_join(jp_base_url, urllib.parse.quote(url_path_join(*parts)))
         return http_server_client.fetch(
-            url, headers=headers or {}, raise_error=False, request_timeout=20, **kwargs
+            url,
+            headers=json_by_default(headers, kwargs),
+            raise_error=False,
+            request_timeout=20,
+            **kwargs,
         )
 
     return fetch

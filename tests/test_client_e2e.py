@@ -100,16 +100,24 @@ def test_ideal_all_to_all_backend_accepts_unrouted_circuits(service) -> None:
     assert set(counts) <= {"00000", "10001"}
 
 
-def test_job_failing_in_its_worker_reports_reason_and_traceback(server, service) -> None:
+def test_job_failing_in_its_worker_reports_its_error_and_logs_the_traceback(
+    server, service
+) -> None:
     """A job refused inside its worker (a 32-qubit entangling circuit fits no memory budget
-    here) fails with a readable reason for the client, and its results text holds the
-    traceback."""
+    here) fails with a readable reason, which the client raises and reports; its results text
+    is that error, never a traceback with the server's paths; the traceback is in its logs."""
     rest = RestClient(server)
     job_id = rest.submit(sampler_job_body("ideal_32q@aer_ideal", entangling_circuit(32)))
-    assert rest.wait_for(job_id, FINAL)["state"]["status"] == "Failed"
-    assert "Traceback" in rest.get(f"jobs/{job_id}/results").text
-    with pytest.raises(RuntimeJobFailureError, match="GiB"):
-        service.job(job_id).result()
+    state = rest.wait_for(job_id, FINAL)["state"]
+    assert state["status"] == "Failed" and state["reason"].startswith("SimulationRefused: ")
+    assert rest.get(f"jobs/{job_id}/results").text == state["reason"]
+    job = service.job(job_id)
+    with pytest.raises(RuntimeJobFailureError, match="GiB") as failure:
+        job.result()
+    assert "Traceback" not in str(failure.value)
+    message = job.error_message()
+    assert message is not None and "GiB" in message and "Traceback" not in message
+    assert "Traceback (most recent call last)" in job.logs()
 
 
 def test_options_not_applied_are_named_in_the_logs(manila) -> None:

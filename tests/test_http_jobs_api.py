@@ -529,7 +529,7 @@ BAD_REQUESTS = [
     _case("PUT", (*JOB, "tags"), {}, _tags(["a", 1]), 400,
           "'tags' must be a list of strings", id="tags-not-strings"),
     _case("PUT", (*JOB, "tags"), {}, _tags([f"t{i}" for i in range(9)]), 400,
-          "holds 9 different tags; a job has at most 8", id="tags-nine"),
+          "holds 9 tags; a job has at most 8", id="tags-nine"),
     _case("PUT", (*JOB, "tags"), {}, _tags(["x" * 87]), 400,
           "is 87 characters long; a tag has at most 86", id="tags-too-long"),
     _case("PUT", (*JOB, "tags"), {}, _tags(["ok"]), 404, NOT_FOUND, id="tags-unknown-job"),

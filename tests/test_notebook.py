@@ -7,9 +7,11 @@ in JupyterLab; ``%qiskit_runtime`` with no arguments must find that server by it
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import nbformat
+import requests
 
 from .kernels import ServerKernel, errors, stream_text
 from .servers import ServerProcess
@@ -41,3 +43,32 @@ def test_quickstart_notebook_runs_in_a_kernel_the_server_started(server: ServerP
     (bell,) = [o for o, src in zip(outputs, cells, strict=True) if sampled in src]
     counts = ast.literal_eval(stream_text(bell).strip().splitlines()[-1])
     assert set(counts) == {"00", "11"} and sum(counts.values()) == 1000
+
+
+VQE_NOTEBOOK = NOTEBOOK.parent / "vqe_h2.ipynb"
+
+
+def test_vqe_notebook_reaches_the_ground_state_energy_in_a_session(server: ServerProcess) -> None:
+    """Every cell of the VQE tutorial runs; its estimator jobs run in one session on the server;
+    the plot is drawn; the energy it finds is within 10 mHa of the exact -1.857275 Ha."""
+    notebook = nbformat.read(VQE_NOTEBOOK, as_version=4)
+    cells = [cell.source for cell in notebook.cells if cell.cell_type == "code"]
+    assert cells[0].splitlines()[0] == "%load_ext jupyter_qiskit_runtime"
+    with ServerKernel(server) as kernel:
+        outputs = []
+        for source in cells:
+            outputs.append(kernel.execute(source))
+            assert not errors(outputs[-1]), (source, errors(outputs[-1]))
+
+    text = "\n".join(stream_text(o) for o in outputs)
+    assert "exact ground-state energy: -1.857275 Ha" in text
+    match = re.search(r"session (\S+): (\d+) estimator jobs", text)
+    assert match and 20 <= int(match.group(2)) <= 60, text
+    session = requests.get(
+        f"{server.api}/sessions/{match.group(1)}", headers=server.headers(), timeout=30
+    ).json()
+    assert session["mode"] == "dedicated", session
+    plots = [o for out in outputs for o in out if "image/png" in o.get("data", {})]
+    assert len(plots) == 1
+    vqe = float(re.search(r"VQE energy: +(-?\d+\.\d+) Ha", text).group(1))  # type: ignore[union-attr]
+    assert abs(vqe - -1.857275030202378) < 0.010, text

@@ -6,6 +6,7 @@ import json
 import re
 import urllib.parse
 from collections.abc import Awaitable, Iterator
+from types import SimpleNamespace
 from typing import Any, TypeVar
 
 import pytest
@@ -15,10 +16,24 @@ from tornado.httpclient import HTTPClientError, HTTPResponse
 from tornado.routing import Router
 
 from jupyter_qiskit_runtime import models as m
+from jupyter_qiskit_runtime.execution.programs import PROGRAMS
 from jupyter_qiskit_runtime.handlers.base import RuntimeHandler
 from jupyter_qiskit_runtime.handlers.root import UnknownEndpointHandler
 from jupyter_qiskit_runtime.openapi import ROUTES, openapi_document
+from jupyter_qiskit_runtime.openapi.parameters import (
+    CURSOR_DIGITS_MAX,
+    DATE_TIME_PATTERN,
+    cursor_schema,
+)
 from jupyter_qiskit_runtime.runtime.catalog import BackendCatalog
+from jupyter_qiskit_runtime.runtime.cursors import CURSOR_NUMBER_MAX, decode_cursor, encode_cursor
+from jupyter_qiskit_runtime.runtime.jobs import (
+    MAX_COST_SECONDS,
+    MAX_TAGS,
+    forbidden_character,
+)
+from jupyter_qiskit_runtime.runtime.listing import JOBS_OFFSET_MAX
+from jupyter_qiskit_runtime.runtime.sessions import MAX_TTL_SECONDS
 
 from .http_helpers import (
     API,
@@ -252,3 +267,142 @@ def test_every_catalog_configuration_and_properties_fit_the_models() -> None:
     for name in names:
         _fits(m.BackendConfiguration, catalog.configuration(name))
         _fits(m.BackendProperties, catalog.properties(name) or {})
+
+
+# -- the document states the server's rules ---------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["change", "seq"])
+def test_cursor_pattern_is_the_cursors_the_server_takes(kind: str) -> None:
+    """Every cursor the server hands out fits the document's cursor schema, and every string the
+    schema allows is a cursor the server takes, of the number whose cursor it is."""
+    hypothesis = pytest.importorskip("hypothesis")
+    from hypothesis import strategies as st
+
+    schema = cursor_schema(kind)
+    pattern = re.compile(schema["pattern"])
+
+    def allowed(cursor: str) -> bool:
+        return pattern.fullmatch(cursor) is not None and len(cursor) <= schema["maxLength"]
+
+    largest = 10**CURSOR_DIGITS_MAX - 1
+    for number in [*range(2000), *range(10**5, 10**5 + 2000), largest, largest // 7]:
+        assert allowed(encode_cursor(kind, number)), number
+    assert largest <= CURSOR_NUMBER_MAX
+    assert not allowed(encode_cursor(kind, largest + 1))
+    assert not allowed(encode_cursor("other" if kind != "other" else "x", 1))
+    assert not allowed(encode_cursor(kind, 1) + "=")
+
+    @hypothesis.given(st.from_regex(pattern, fullmatch=True).filter(lambda c: allowed(c)))
+    @hypothesis.settings(max_examples=300, deadline=None, derandomize=True)
+    def round_trip(cursor: str) -> None:
+        number = decode_cursor("since", cursor, kind, "")
+        assert encode_cursor(kind, number) == cursor
+
+    round_trip()
+
+
+def test_text_pattern_is_what_the_server_stores() -> None:
+    """``TEXT_PATTERN`` refuses exactly the characters the server refuses in stored text (the
+    surrogates aside, which no pattern names and UTF-8 cannot carry)."""
+    pattern = re.compile(m.TEXT_PATTERN)
+    for code in range(0x3000):
+        char = chr(code)
+        if 0xD800 <= code <= 0xDFFF:
+            continue
+        assert (pattern.fullmatch(char) is not None) == (forbidden_character(char) is None), code
+
+
+def test_document_states_the_servers_limits() -> None:
+    """Each limit the server checks on one value is in the document, so a generated client never
+    sends what it refuses: ids, tags, costs, session times, cursors, offsets, credentials."""
+    document = openapi_document("/")
+    schemas = document["components"]["schemas"]
+    job = schemas["JobCreateRequest"]["properties"]
+    assert job["program_id"]["enum"] == list(PROGRAMS)
+    assert job["params"]["minProperties"] == 1
+    tags = job["tags"]["anyOf"][0]
+    assert tags["maxItems"] == MAX_TAGS
+    assert tags["items"] == {"type": "string", "maxLength": 86, "pattern": m.TEXT_PATTERN}
+    assert job["cost"]["anyOf"][0]["maximum"] == MAX_COST_SECONDS
+    assert set(schemas["JobCreateRequest"]["required"]) == {"program_id", "backend", "params"}
+    assert schemas["TagsUpdate"]["required"] == ["tags"]
+    session = schemas["SessionCreateRequest"]
+    assert session["required"] == ["backend"] and session["properties"]["backend"]["minLength"] == 1
+    assert session["properties"]["mode"]["enum"] == ["dedicated", "batch"]
+    for name in ("max_ttl", "interactive_ttl"):
+        assert session["properties"][name]["anyOf"][0]["maximum"] == MAX_TTL_SECONDS
+    assert schemas["SessionUpdate"]["properties"]["accepting_jobs"]["const"] is False
+    apikey = re.compile(schemas["TokenRequest"]["properties"]["apikey"]["pattern"])
+    for refused in ("", " ", "\x03", " \t\x1c\x1f\n"):
+        assert not apikey.search(refused), refused
+    assert all(apikey.search(key) for key in ("k", " k ", "\x03k", "\x7f"))
+
+    def parameter(path: str, method: str, name: str) -> dict[str, Any]:
+        found = document["paths"][path][method]["parameters"]
+        return dict(next(p for p in found if p["name"] == name)["schema"])
+
+    assert parameter("/v1/jobs", "get", "offset")["maximum"] == JOBS_OFFSET_MAX
+    assert parameter("/v1/jobs/{job_id}", "get", "job_id")["pattern"] == "^[A-Za-z0-9_-]+$"
+    assert parameter("/v1/jobs/changes", "get", "since") == cursor_schema("change")
+    assert parameter("/v1/workloads", "get", "next") == cursor_schema("seq")
+    links = document["paths"]["/v1/jobs"]["post"]["responses"]["201"]["links"]
+    assert links["get_job"] == {
+        "operationId": "get_job",
+        "parameters": {"job_id": "$response.body#/id"},
+    }
+    operation_ids = {op["operationId"] for ops in document["paths"].values() for op in ops.values()}
+    assert {link["operationId"] for link in links.values()} <= operation_ids
+
+
+def test_space_class_is_what_the_server_strips() -> None:
+    """``SPACE_CLASS`` is exactly what the server drops around a stripped form field or query
+    argument: Python's white space, and the control characters Tornado reads as spaces."""
+    spaces = re.compile(f"[{m.SPACE_CLASS}]")
+    tornado_spaces = re.compile(r"[\x00-\x08\x0e-\x1f]")
+    for code in range(0x3100):
+        char = chr(code)
+        dropped = char.isspace() or tornado_spaces.fullmatch(char) is not None
+        assert (spaces.fullmatch(char) is not None) == dropped, hex(code)
+
+
+def test_date_time_pattern_is_what_the_server_reads() -> None:
+    """Every date and time the document allows (its pattern, and a real calendar day, as
+    ``format: date-time`` requires) is one the query arguments' parser takes."""
+    hypothesis = pytest.importorskip("hypothesis")
+    import datetime as dt
+
+    from hypothesis import strategies as st
+
+    from jupyter_qiskit_runtime.handlers.query import time_argument
+
+    class Arguments:
+        """The part of a request handler the query parsers read: one argument, as sent."""
+
+        def __init__(self, value: str) -> None:
+            self.request = SimpleNamespace(query_arguments={"created_after": [value.encode()]})
+
+        def decode_argument(self, raw: bytes, name: str | None = None) -> str:
+            return raw.decode("utf-8")
+
+    def real_day(text: str) -> bool:
+        try:
+            dt.date.fromisoformat(text[:10])
+        except ValueError:
+            return False
+        return True
+
+    pattern = re.compile(DATE_TIME_PATTERN)
+    for refused in ("0001-01-01T00:00:00Z", "9999-12-31T23:00:00Z", "2020-01-01t00:00:00Z",
+                    "2020-01-01T00:00:60Z", "2020-01-01T00:00:00z"):  # fmt: skip
+        assert not pattern.fullmatch(refused), refused
+    for edge in ("0001-01-02T00:00:00+23:59", "9999-12-30T23:59:59.999999999-23:59"):
+        assert pattern.fullmatch(edge)
+        assert time_argument(Arguments(edge), "created_after") is not None
+
+    @hypothesis.given(st.from_regex(pattern, fullmatch=True).filter(real_day))
+    @hypothesis.settings(max_examples=500, deadline=None, derandomize=True)
+    def read(text: str) -> None:
+        assert time_argument(Arguments(text), "created_after") is not None
+
+    read()

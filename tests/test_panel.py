@@ -160,7 +160,9 @@ def test_details_of_sampler_estimator_and_failed_jobs(panel: JobPanel, service) 
     panel.row_for(failed.job_id()).select.click()  # type: ignore[union-attr]
     (failure,) = details.result.children
     assert "Failed:" in failure.value and "SimulationRefused" in failure.value
+    # The server keeps tracebacks out of results; the panel shows the one in the job's logs.
     assert "Traceback (most recent call last)" in failure.value
+    assert "qrt-traceback" in failure.value
     assert details.bar.bar_style == "danger"
 
     panel.row_for(failed.job_id()).select.click()  # type: ignore[union-attr]

@@ -65,6 +65,9 @@ class TaskOutcome:
     ok: bool
     result: str | None = None
     logs: str = ""
+    #: A failed task's error, ``TypeName: message``: what the client sees.
     error: str | None = None
+    #: A failed task's traceback, for the server's log (the job's logs hold it too), never sent
+    #: to the client as the job's reason or results.
     traceback: str | None = None
     metrics: dict[str, Any] = field(default_factory=dict)

@@ -1,5 +1,6 @@
 """The REST layer: thin Tornado handlers over the runtime."""
 
+from .api_docs import default_handlers as _api_docs_handlers
 from .backends import default_handlers as _backend_handlers
 from .iam import default_handlers as _iam_handlers
 from .jobs import default_handlers as _job_handlers
@@ -16,5 +17,6 @@ default_handlers = [
     *_job_handlers,
     *_session_handlers,
     *_openapi_handlers,
+    *_api_docs_handlers,
     (r"/v1/(.*)", UnknownEndpointHandler),
 ]

@@ -13,7 +13,7 @@ from jupyter_server.auth.decorator import authorized
 from tornado import web
 
 from .base import RuntimeHandler
-from .query import time_argument
+from .query import bool_argument, time_argument
 
 _NAME = r"(?P<name>[^/]+)"
 
@@ -24,7 +24,9 @@ class BackendsHandler(RuntimeHandler):
     @web.authenticated
     @authorized
     def get(self) -> None:
-        """List the backends."""
+        """List the backends. ``include_mocks`` (``true`` or ``false``, as the client sends it;
+        anything else is a 400) is accepted: no backend here is a mock."""
+        bool_argument(self, "include_mocks", False)
         self.write_json(self.runtime.backends())
 
 

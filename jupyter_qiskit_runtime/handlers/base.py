@@ -2,6 +2,8 @@
 
 Domain exceptions map to HTTP statuses here and nowhere else. Errors are answered in the shape the
 official client reads, ``{"error": {"message", "code"}}`` (with Jupyter's ``message`` beside it).
+A body is read only with the media type its endpoint takes (``json_body``: 415 otherwise); a
+method an endpoint does not take is a 405 whose ``Allow`` header lists the ones it does.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from ..runtime.tokens import ACCESS_TOKEN, API_KEY, TokenIdentity, TokenIssuer
 #: HTTP status for each domain error; the most specific class listed wins.
 STATUS_BY_ERROR: dict[type[errors.RuntimeServiceError], int] = {
     errors.PayloadTooLargeError: 413,
+    errors.UnsupportedMediaTypeError: 415,
     errors.InvalidRequestError: 400,
     errors.NotAuthorizedError: 401,
     errors.NotFoundError: 404,
@@ -31,12 +34,29 @@ STATUS_BY_ERROR: dict[type[errors.RuntimeServiceError], int] = {
     errors.QueueLimitError: 429,
     errors.WaitLimitError: 429,
     errors.ServiceUnavailableError: 503,
+    errors.StoreUnavailableError: 503,
 }
+
+#: The media type of every JSON request body; the client sends exactly this.
+JSON_MEDIA_TYPE = "application/json"
+#: The character sets a JSON body may declare: JSON is UTF-8 (RFC 8259).
+JSON_CHARSETS = ("utf-8", "utf8")
 
 #: The resource name Jupyter's authorizer sees for every endpoint of this API.
 AUTH_RESOURCE = "qiskit_runtime"
 
 T = TypeVar("T")
+
+
+def media_type(header: str | None) -> tuple[str, dict[str, str]]:
+    """A ``Content-Type`` header's media type and parameters, lower-cased (``("", {})`` for
+    none)."""
+    kind, *params = (header or "").split(";")
+    parsed = {}
+    for param in params:
+        name, _, value = param.partition("=")
+        parsed[name.strip().lower()] = value.strip().strip('"').lower()
+    return kind.strip().lower(), parsed
 
 
 def status_for(error: errors.RuntimeServiceError) -> int:
@@ -132,6 +152,34 @@ class RuntimeHandler(ExtensionHandlerMixin, APIHandler):
             self._long_poll.cancel()
         super().on_connection_close()
 
+    def json_body(self) -> bytes:
+        """The request body, if its ``Content-Type`` is ``application/json`` (UTF-8, if it names
+        a charset); ``UnsupportedMediaTypeError`` (415) naming the expected type otherwise."""
+        header = self.request.headers.get("Content-Type")
+        kind, params = media_type(header)
+        if kind != JSON_MEDIA_TYPE:
+            sent = f"'{header}'" if header else "none"
+            raise errors.UnsupportedMediaTypeError(
+                f"This endpoint reads a JSON body: send it with 'Content-Type: {JSON_MEDIA_TYPE}'"
+                f" (the Content-Type sent was {sent})."
+            )
+        charset = params.get("charset", "utf-8")
+        if charset not in JSON_CHARSETS:
+            raise errors.UnsupportedMediaTypeError(
+                f"The request body must be JSON encoded in UTF-8, not in '{charset}': send it "
+                f"with 'Content-Type: {JSON_MEDIA_TYPE}'."
+            )
+        return self.request.body
+
+    def allowed_methods(self) -> list[str]:
+        """The HTTP methods this handler implements, for a 405's ``Allow`` header."""
+        unimplemented = web.RequestHandler.get  # Tornado's placeholder of every method
+        return [
+            method
+            for method in self.SUPPORTED_METHODS
+            if getattr(type(self), method.lower(), unimplemented) is not unimplemented
+        ]
+
     def write_json(self, data: Any, status: int = 200) -> None:
         """Answer with a JSON document."""
         self.set_status(status)
@@ -144,13 +192,25 @@ class RuntimeHandler(ExtensionHandlerMixin, APIHandler):
         self.finish()
 
     def write_text(self, text: str) -> None:
-        """Answer with plain text."""
+        """Answer with plain text, in UTF-8 (anything that is not Unicode, as a backslash
+        escape: no text a job stored may make its answer fail)."""
         # APIHandler.finish sets the content type itself; tell it which.
-        self.finish(text, set_content_type="text/plain; charset=utf-8")
+        body = text.encode("utf-8", "backslashreplace")
+        self.finish(body, set_content_type="text/plain; charset=utf-8")
 
     def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
-        """Log a client's mistake as one line; anything else with its traceback."""
-        if isinstance(value, errors.RuntimeServiceError):
+        """Log a client's mistake as one line; a failure of the job store, and anything else,
+        with its traceback."""
+        if isinstance(value, errors.StoreUnavailableError):
+            # The client is told only that the store is unavailable; the server log has why.
+            self.log.error(
+                "%s %s: the job store failed: %r",
+                self.request.method,
+                self.request.path,
+                value.__cause__,
+                exc_info=value,
+            )
+        elif isinstance(value, errors.RuntimeServiceError):
             self.log.info("%s %s: %s", self.request.method, self.request.path, value.message)
         else:
             super().log_exception(typ, value, tb)
@@ -162,6 +222,12 @@ class RuntimeHandler(ExtensionHandlerMixin, APIHandler):
         if isinstance(exc, errors.RuntimeServiceError):
             status_code, code, message = status_for(exc), exc.code, exc.message
             self.set_status(status_code)
+        elif isinstance(exc, web.HTTPError) and status_code == 405:
+            allowed = self.allowed_methods()
+            self.set_header("Allow", ", ".join(allowed))
+            message = (
+                f"This endpoint does not take {self.request.method}; it takes {', '.join(allowed)}."
+            )
         elif isinstance(exc, web.HTTPError):
             message = exc.log_message or responses.get(status_code, "Error")
         else:

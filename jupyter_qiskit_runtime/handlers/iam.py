@@ -5,12 +5,16 @@ from __future__ import annotations
 from jupyter_server.auth.decorator import allow_unauthenticated, authorized
 from tornado import web
 
-from ..runtime.errors import InvalidRequestError, NotAuthorizedError
+from ..runtime.errors import InvalidRequestError, NotAuthorizedError, UnsupportedMediaTypeError
 from ..runtime.tokens import API_KEY
-from .base import RuntimeHandler
+from .base import RuntimeHandler, media_type
 
 #: The grant type IBM Cloud IAM uses for an API key.
 APIKEY_GRANT = "urn:ibm:params:oauth:grant-type:apikey"
+#: The media type of the token request, a form, as IBM Cloud IAM takes it (and the client sends).
+FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"
+#: The media types whose fields Tornado reads as form fields.
+FORM_MEDIA_TYPES = (FORM_MEDIA_TYPE, "multipart/form-data")
 
 
 class IAMTokenHandler(RuntimeHandler):
@@ -43,7 +47,18 @@ class IAMTokenHandler(RuntimeHandler):
 
     @allow_unauthenticated
     async def post(self) -> None:
-        """Answer as IBM Cloud IAM does: a JWT ``access_token`` with ``exp`` and ``iat``."""
+        """Answer as IBM Cloud IAM does: a JWT ``access_token`` with ``exp`` and ``iat``.
+
+        The request is a form (``Content-Type: application/x-www-form-urlencoded``, as IBM
+        Cloud IAM takes it); any other media type is a 415 that names it.
+        """
+        header = self.request.headers.get("Content-Type")
+        if media_type(header)[0] not in FORM_MEDIA_TYPES:
+            sent = f"'{header}'" if header else "none"
+            raise UnsupportedMediaTypeError(
+                f"Send the token request as a form, with 'Content-Type: {FORM_MEDIA_TYPE}' (the "
+                f"Content-Type sent was {sent})."
+            )
         grant = self.get_body_argument("grant_type", "")
         apikey = self.get_body_argument("apikey", "").strip()
         if grant != APIKEY_GRANT or not apikey:

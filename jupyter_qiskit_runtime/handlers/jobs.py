@@ -18,6 +18,7 @@ from ..runtime.listing import (
     JOBS_LIMIT_DEFAULT,
     JOBS_LIMIT_MAX,
     JOBS_LIMIT_MIN,
+    JOBS_OFFSET_MAX,
     JOBS_SORTS,
     WORKLOADS_LIMIT_DEFAULT,
     WORKLOADS_LIMIT_MAX,
@@ -28,7 +29,15 @@ from ..runtime.listing import (
 )
 from ..runtime.watch import DEFAULT_CHANGES_WAIT_SECONDS, DEFAULT_WAIT_SECONDS, MAX_WAIT_SECONDS
 from .base import RuntimeHandler
-from .query import bool_argument, choice_argument, float_argument, int_argument, time_range
+from .query import (
+    bool_argument,
+    choice_argument,
+    float_argument,
+    int_argument,
+    text_argument,
+    text_arguments,
+    time_range,
+)
 
 _ID = r"(?P<job_id>[A-Za-z0-9_-]+)"
 
@@ -39,8 +48,12 @@ class JobsHandler(RuntimeHandler):
     @web.authenticated
     @authorized
     async def post(self) -> None:
-        """Queue a job; answers 201 with its id, and its URL in ``Location``."""
-        created = await self.runtime.submit(self.owner, self.request.body)
+        """Queue a job; answers 201 with its id, and its URL in ``Location``.
+
+        The body is JSON (``Content-Type: application/json``, UTF-8; 415 otherwise), nested at
+        most ``MAX_JSON_DEPTH`` deep; a ``cost`` over ``MAX_COST_SECONDS`` or a bad tag is a 400.
+        """
+        created = await self.runtime.submit(self.owner, self.json_body())
         self.set_header("Location", url_path_join(self.request.path, created["id"]))
         self.write_json(created, status=201)
 
@@ -67,14 +80,14 @@ class JobsHandler(RuntimeHandler):
                 limit=int_argument(
                     self, "limit", JOBS_LIMIT_DEFAULT, JOBS_LIMIT_MIN, JOBS_LIMIT_MAX
                 ),
-                offset=int_argument(self, "offset", 0, 0, None),
+                offset=int_argument(self, "offset", 0, 0, JOBS_OFFSET_MAX),
                 descending=sort == "DESC",
                 exclude_params=bool(bool_argument(self, "exclude_params", True)),
                 pending=bool_argument(self, "pending", None),
-                backend=self.get_query_argument("backend", None),
-                program_id=self.get_query_argument("program", None),
-                tags=self.get_query_arguments("tags"),
-                session_id=self.get_query_argument("session_id", None),
+                backend=text_argument(self, "backend"),
+                program_id=text_argument(self, "program"),
+                tags=text_arguments(self, "tags"),
+                session_id=text_argument(self, "session_id"),
                 created_after=created_after,
                 created_before=created_before,
             )
@@ -158,8 +171,10 @@ class JobTagsHandler(RuntimeHandler):
     @web.authenticated
     @authorized
     def put(self, job_id: str) -> None:
-        """Body ``{"tags": [...]}``: at most 8 strings of at most 86 characters; 204."""
-        self.runtime.update_tags(self.owner, job_id, self.request.body)
+        """Body ``{"tags": [...]}`` (JSON; 415 otherwise): at most 8 strings (counted before
+        duplicates are dropped) of at most 86 characters, without control characters or
+        surrogates; 204."""
+        self.runtime.update_tags(self.owner, job_id, self.json_body())
         self.write_no_content()
 
 
@@ -169,7 +184,8 @@ class JobResultsHandler(RuntimeHandler):
     @web.authenticated
     @authorized
     def get(self, job_id: str) -> None:
-        """The result: RuntimeEncoder JSON, or the traceback of a failed job."""
+        """The result: RuntimeEncoder JSON; for a failed job, its error message (the same as
+        its ``state.reason``), never a traceback, which is in its logs."""
         self.write_text(self.runtime.results(self.owner, job_id))
 
 
@@ -190,7 +206,8 @@ class JobLogsHandler(RuntimeHandler):
     @web.authenticated
     @authorized
     def get(self, job_id: str) -> None:
-        """The job's logs as text."""
+        """The job's logs as text; a failed job's end with its error and traceback. Only its
+        owner reads them (another user's job is a 404)."""
         self.write_text(self.runtime.logs(self.owner, job_id))
 
 
@@ -247,11 +264,11 @@ class WorkloadsHandler(RuntimeHandler):
             ),
             descending=choice_argument(self, "sort", WORKLOADS_SORTS) == "-createdAt",
             statuses=frozenset(by_name[s] for s in statuses) if statuses else None,
-            backend=self.get_query_argument("backend", None),
-            tags=self.get_query_arguments("tags"),
+            backend=text_argument(self, "backend"),
+            tags=text_arguments(self, "tags"),
             created_after=created_after,
             created_before=created_before,
-            search=self.get_query_argument("search", None),
+            search=text_argument(self, "search"),
             mode=choice_argument(self, "mode", WORKLOADS_MODES),
             next_cursor=next_cursor,
             previous_cursor=previous_cursor,

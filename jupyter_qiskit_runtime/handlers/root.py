@@ -6,6 +6,7 @@ from jupyter_server.auth.decorator import authorized
 from tornado import web
 
 from ..runtime.errors import NotFoundError
+from .api_docs import api_links
 from .base import RuntimeHandler
 
 
@@ -16,7 +17,7 @@ class RootHandler(RuntimeHandler):
     @authorized
     def get(self) -> None:
         """Describe this server."""
-        self.write_json(self.runtime.info())
+        self.write_json({**self.runtime.info(), "links": api_links(self.base_url)})
 
 
 class UsageHandler(RuntimeHandler):

@@ -17,8 +17,10 @@ class SessionsHandler(RuntimeHandler):
     @web.authenticated
     @authorized
     def post(self) -> None:
-        """Create the session; 201 with its details, and its URL in ``Location``."""
-        created = self.runtime.create_session(self.owner, self.request.body)
+        """Create the session from a JSON body (415 for any other media type); 201 with its
+        details, and its URL in ``Location``. ``max_ttl`` and ``interactive_ttl`` over
+        ``MAX_TTL_SECONDS`` are a 400."""
+        created = self.runtime.create_session(self.owner, self.json_body())
         self.set_header("Location", url_path_join(self.request.path, created["id"]))
         self.write_json(created, status=201)
 
@@ -35,8 +37,9 @@ class SessionHandler(RuntimeHandler):
     @web.authenticated
     @authorized
     def patch(self, session_id: str) -> None:
-        """``{"accepting_jobs": false}``: take no more jobs; close once its jobs are done."""
-        self.runtime.update_session(self.owner, session_id, self.request.body)
+        """``{"accepting_jobs": false}`` (JSON; 415 otherwise): take no more jobs; close once its
+        jobs are done."""
+        self.runtime.update_session(self.owner, session_id, self.json_body())
         self.write_no_content()
 
 

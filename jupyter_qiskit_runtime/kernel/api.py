@@ -130,11 +130,6 @@ class RuntimeAPI:
         """The job's logs."""
         return self.request("GET", f"/jobs/{job_id}/logs").decode("utf-8", "replace")
 
-    def result_text(self, job_id: str) -> str:
-        """``GET /jobs/{id}/results`` as text: a failed job's traceback. (Never for a private
-        job: reading its result deletes it.)"""
-        return self.request("GET", f"/jobs/{job_id}/results").decode("utf-8", "replace")
-
     def metrics(self, job_id: str) -> dict[str, Any]:
         """``GET /jobs/{id}/metrics``: timestamps, usage, ``position_in_queue``."""
         answer: dict[str, Any] = self.json("GET", f"/jobs/{job_id}/metrics")

@@ -2,9 +2,10 @@
 
 A sampler result is drawn as a histogram of counts per PUB (matplotlib, into an ``Image``
 widget; the most frequent outcomes when there are many), an estimator result as a table of
-values with their standard deviations, a failed job as its reason and traceback. The result comes
-from the service (``service.job(id).result()``), decoded by the client as the user's own code
-would decode it; a private job's result is never read, since reading it deletes it.
+values with their standard deviations, a failed job as its reason and the traceback its logs end
+with (the server keeps tracebacks out of results, for the job's owner's logs only). The result
+comes from the service (``service.job(id).result()``), decoded by the client as the user's own
+code would decode it; a private job's result is never read, since reading it deletes it.
 """
 
 from __future__ import annotations
@@ -32,6 +33,13 @@ HISTOGRAM_PIXELS = (520, 220)
 MAX_TEXT = 20_000
 
 _BAR_STYLES = {"Completed": "success", "Failed": "danger", "Cancelled": "warning"}
+
+
+def failure_traceback(logs: str) -> str:
+    """The last traceback in a job's logs (where the worker writes a failed job's); ``""`` if
+    there is none."""
+    index = logs.rfind("Traceback (most recent call last)")
+    return logs[index:].rstrip() if index != -1 else ""
 
 
 def _pre(text: str, css_class: str) -> str:
@@ -152,8 +160,9 @@ class JobDetails(widgets.VBox):
     """
 
     def __init__(self, api: RuntimeAPI, load_result: Callable[[str], Any]) -> None:
-        """Details that read logs and tracebacks with ``api`` and results with ``load_result``
-        (a job id to the decoded result: the service's ``job(id).result()``)."""
+        """Details that read logs (and a failed job's traceback in them) with ``api`` and results
+        with ``load_result`` (a job id to the decoded result: the service's
+        ``job(id).result()``)."""
         self._api = api
         self._load_result = load_result
         self._shown: tuple[str, str] | None = None
@@ -203,20 +212,25 @@ class JobDetails(widgets.VBox):
             f" &nbsp;·&nbsp; tags {html.escape(tags)}"
         )
         self.layout.display = "flex"
-        replaced, self.result.children = self.result.children, tuple(self._result(job, status))
+        try:
+            logs, logs_error = self._api.logs(job_id), None
+        except ApiError as exc:
+            logs, logs_error = "", exc
+        replaced = self.result.children
+        self.result.children = tuple(self._result(job, status, logs))
         for child in replaced:
             child.close()
-        self.logs.value = self._logs(job_id)
+        if logs_error is not None:
+            self.logs.value = f"<i>No logs: {html.escape(str(logs_error))}</i>"
+        else:
+            self.logs.value = _pre(logs, "qrt-log-text") if logs.strip() else "<i>No logs yet.</i>"
 
-    def _result(self, job: dict[str, Any], status: str) -> list[widgets.Widget]:
-        """What the result area shows for ``job`` in ``status``."""
+    def _result(self, job: dict[str, Any], status: str, logs: str) -> list[widgets.Widget]:
+        """What the result area shows for ``job`` in ``status``, given its ``logs``."""
         job_id = str(job["id"])
         reason = str(job.get("state", {}).get("reason") or "")
         if status == "Failed":
-            try:  # (a private job's result, even a traceback, is left for its owner's code)
-                traceback = "" if job.get("private") else self._api.result_text(job_id)
-            except ApiError as exc:
-                traceback = f"(no traceback: {exc})"
+            traceback = failure_traceback(logs)
             box = widgets.HTML(
                 f'<div class="qrt-failure"><b>Failed:</b> {html.escape(reason or "no reason")}'
                 f"{_pre(traceback, 'qrt-traceback') if traceback else ''}</div>"
@@ -237,14 +251,6 @@ class JobDetails(widgets.VBox):
             return result_widgets(self._load_result(job_id))
         except Exception as exc:  # any decoding or transport error is shown, not raised
             return [widgets.HTML(f"<i>Could not read the result: {html.escape(str(exc))}</i>")]
-
-    def _logs(self, job_id: str) -> str:
-        """The job's logs as HTML."""
-        try:
-            text = self._api.logs(job_id)
-        except ApiError as exc:
-            return f"<i>No logs: {html.escape(str(exc))}</i>"
-        return _pre(text, "qrt-log-text") if text.strip() else "<i>No logs yet.</i>"
 
     def close(self) -> None:
         """Close this widget and the ones it made."""

@@ -24,10 +24,19 @@ from .backends import (
     GateProperties,
     Nduv,
 )
-from .common import ErrorBody, ErrorDetail, Timestamp, WireModel
+from .common import (
+    SPACE_CLASS,
+    TEXT_PATTERN,
+    ErrorBody,
+    ErrorDetail,
+    Text,
+    Timestamp,
+    WireModel,
+)
 from .credentials import ApiKeyResponse, TokenRequest, TokenResponse
 from .jobs import (
     JOB_STATES,
+    PROGRAM_IDS,
     Job,
     JobChanges,
     JobCreated,
@@ -40,6 +49,7 @@ from .jobs import (
     MetricsBss,
     MetricsTimestamps,
     MetricsUsage,
+    ProgramId,
     SimulatorMetrics,
     Tags,
     TagsUpdate,
@@ -63,6 +73,9 @@ from .workloads import PageLink, Workload, WorkloadList
 
 __all__ = [
     "JOB_STATES",
+    "PROGRAM_IDS",
+    "SPACE_CLASS",
+    "TEXT_PATTERN",
     "ApiKeyResponse",
     "BackendConfiguration",
     "BackendList",
@@ -89,6 +102,7 @@ __all__ = [
     "MetricsUsage",
     "Nduv",
     "PageLink",
+    "ProgramId",
     "ProgramInfo",
     "ServiceInfo",
     "SessionCreateRequest",
@@ -99,6 +113,7 @@ __all__ = [
     "SimulatorMetrics",
     "Tags",
     "TagsUpdate",
+    "Text",
     "Timestamp",
     "TokenRequest",
     "TokenResponse",

@@ -10,6 +10,23 @@ from pydantic import BaseModel, ConfigDict, Field, Strict
 #: An ISO 8601 date and time, as a string on the wire.
 Timestamp = Annotated[datetime, Strict(False)]
 
+#: What text the server stores and sends back may hold: no control character (Unicode category
+#: Cc: U+0000-U+001F, U+007F-U+009F). The server refuses unpaired surrogates too, which no
+#: pattern can name portably (JSON Schema's regular expressions and UTF-8 have none); a client
+#: that encodes its strings in UTF-8 never sends one. ``tests/test_openapi.py`` checks that the
+#: pattern accepts exactly what ``runtime.jobs.forbidden_character`` lets through.
+TEXT_PATTERN = "^[^\\x00-\\x1f\\x7f-\\x9f]*$"
+
+#: A string without control characters (``TEXT_PATTERN``).
+Text = Annotated[str, Field(pattern=TEXT_PATTERN)]
+
+#: A character class (without its brackets) of what the server drops around a form field or a
+#: query argument it strips: white space as Python's ``str.strip()`` has it, and the control
+#: characters Tornado reads as spaces (U+0000-U+0008, U+000E-U+001F). Listed, because ``\s``
+#: differs between regular expression dialects (ECMA 262's, the one JSON Schema names, leaves out
+#: U+001C-U+001F and U+0085, and adds U+FEFF). ``tests/test_openapi.py`` checks it.
+SPACE_CLASS = "\\x00-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000"
+
 
 class WireModel(BaseModel):
     """A body whose fields are all named here; unknown fields are kept, not refused."""

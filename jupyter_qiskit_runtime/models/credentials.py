@@ -6,14 +6,23 @@ from typing import Literal
 
 from pydantic import Field
 
-from .common import WireModel
+from .common import SPACE_CLASS, WireModel
+
+#: What the token exchange's ``apikey`` must hold: a character the server does not drop as a
+#: space (``SPACE_CLASS``: white space, and the control characters Tornado reads as spaces).
+API_KEY_PATTERN = f"[^{SPACE_CLASS}]"
 
 
 class TokenRequest(WireModel):
     """``POST /iam/identity/token``, a form (``application/x-www-form-urlencoded``)."""
 
     grant_type: Literal["urn:ibm:params:oauth:grant-type:apikey"]
-    apikey: str = Field(description="A runtime API key, or a Jupyter token.")
+    apikey: str = Field(
+        pattern=API_KEY_PATTERN,
+        description="A runtime API key, or a Jupyter token: it has a character other than a "
+        "space or a control character (control characters in a form read as spaces, and spaces "
+        "around the key are dropped).",
+    )
 
 
 class TokenResponse(WireModel):

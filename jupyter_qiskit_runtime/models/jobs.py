@@ -1,7 +1,8 @@
 """Jobs: submitting one, its state, the job listing, the changes feed, metrics and tags.
 
-A job's states and the limits on its tags are the runtime's (``runtime/store.py``,
-``runtime/jobs.py``), imported here, not repeated.
+A job's states, the limits on its tags and its ``cost``, and the programs it may run are the
+server's (``runtime/store.py``, ``runtime/jobs.py``, ``execution/programs``), imported here, not
+repeated.
 """
 
 from __future__ import annotations
@@ -10,43 +11,83 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import Field
 
-from ..runtime.jobs import MAX_TAG_LENGTH, MAX_TAGS
+from ..execution.programs import PROGRAMS
+from ..runtime.jobs import MAX_COST_SECONDS, MAX_JSON_DEPTH, MAX_TAG_LENGTH, MAX_TAGS
 from ..runtime.store import CANCELLED, COMPLETED, FAILED, QUEUED, RUNNING
-from .common import Timestamp, WireModel
+from .common import Text, Timestamp, WireModel
 
 #: Every state of a job, in the order the schema lists them.
 JOB_STATES = (QUEUED, RUNNING, COMPLETED, FAILED, CANCELLED)
 
+#: The programs a job may run, by id.
+PROGRAM_IDS = tuple(PROGRAMS)
+
 if TYPE_CHECKING:
     JobStatus = str
+    ProgramId = str
 else:
     #: A job's status, one of ``JOB_STATES``. The client reads it case-insensitively. (A
     #: ``Literal`` of the store's constants, built at run time: to mypy, a ``str``.)
     JobStatus = Literal[JOB_STATES]
+    #: A program this server runs, one of ``PROGRAM_IDS`` (built at run time, as ``JobStatus``).
+    ProgramId = Literal[PROGRAM_IDS]
 
-#: A job's tags, as IBM limits them: at most ``MAX_TAGS`` (duplicates dropped) of at most
-#: ``MAX_TAG_LENGTH`` characters.
-Tags = Annotated[list[Annotated[str, Field(max_length=MAX_TAG_LENGTH)]], Field(max_length=MAX_TAGS)]
+#: A job's tags, as IBM limits them: at most ``MAX_TAGS``, counted as sent (duplicates are
+#: dropped after counting), each of at most ``MAX_TAG_LENGTH`` characters without control
+#: characters.
+Tags = Annotated[
+    list[Annotated[Text, Field(max_length=MAX_TAG_LENGTH)]],
+    Field(
+        max_length=MAX_TAGS,
+        description=f"At most {MAX_TAGS} tags (counted as sent; duplicates are then dropped), "
+        f"each of at most {MAX_TAG_LENGTH} characters, without control characters or unpaired "
+        "surrogates.",
+    ),
+]
 
 
 class JobCreateRequest(WireModel):
-    """``POST /v1/jobs``: run a program on a backend."""
+    """``POST /v1/jobs``: run a program on a backend.
 
-    program_id: str = Field(description="``sampler`` or ``estimator``.")
-    backend: str = Field(description="A backend name from ``GET /v1/backends``.")
+    Besides each field's own schema, the server refuses (so a client should not send):
+    ``params`` that do not decode as the program's input or whose circuits do not fit the
+    backend (400); a ``session_id`` whose session runs on another backend than ``backend``
+    (400), or that no longer accepts jobs (409); a ``calibration_id`` other than the backend's
+    one (404).
+    """
+
+    program_id: ProgramId = Field(
+        description="The program to run: ``sampler``, ``estimator`` or ``executor``; any other "
+        "is a 404."
+    )
+    backend: str = Field(
+        description="A backend name from ``GET /v1/backends``; any other is a 404.",
+        examples=["fake_manila@aer_ideal"],
+    )
     params: dict[str, Any] = Field(
+        min_length=1,
         description="The program's inputs encoded by ``RuntimeEncoder`` (circuits as QPY): "
-        "``pubs``, ``options``, ``version``, ``support_qiskit``."
+        "``pubs`` (a non-empty list), ``options``, ``version``, ``support_qiskit`` for the "
+        "sampler and the estimator; ``schema_version`` and ``quantum_program`` for the executor. "
+        f"Arrays and objects nest at most {MAX_JSON_DEPTH} levels deep in the whole body.",
     )
     tags: Tags | None = None
-    session_id: str | None = Field(None, description="The session or batch the job runs in.")
-    log_level: str | None = None
-    runtime: str | None = Field(None, description="IBM's image name; recorded only.")
-    cost: int | None = Field(None, gt=0, description="Maximum execution time in seconds.")
+    session_id: str | None = Field(
+        None,
+        description="The session or batch the job runs in: it must run on ``backend`` and "
+        "accept jobs.",
+    )
+    log_level: Text | None = None
+    runtime: Text | None = Field(None, description="IBM's image name; recorded only.")
+    cost: int | None = Field(
+        None, gt=0, le=MAX_COST_SECONDS, description="Maximum execution time in seconds."
+    )
     private: bool | None = None
-    start_session: bool | None = Field(None, description="Older clients: open a session.")
-    session_time: int | None = Field(None, description="With ``start_session``: its length.")
-    calibration_id: str | None = Field(None, description="A backend calibration to run on.")
+    start_session: Any = Field(None, description="Older clients: accepted and ignored.")
+    session_time: Any = Field(None, description="Older clients: accepted and ignored.")
+    calibration_id: str | None = Field(
+        None, description="The backend's calibration (its one); any other is a 404."
+    )
 
 
 class JobCreated(WireModel):

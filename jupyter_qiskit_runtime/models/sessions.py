@@ -5,11 +5,11 @@ The modes are the runtime's (``runtime/sessions.py``), imported here, not repeat
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field
 
-from ..runtime.sessions import MODES
+from ..runtime.sessions import MAX_TTL_SECONDS, MODES
 from .common import Timestamp, WireModel
 
 if TYPE_CHECKING:
@@ -24,11 +24,28 @@ else:
 class SessionCreateRequest(WireModel):
     """``POST /v1/sessions``: open a session (``dedicated``) or a batch."""
 
-    mode: SessionMode | None = None
-    backend: str | None = None
-    instance: str | None = Field(None, description="The client's instance (CRN); recorded only.")
-    max_ttl: int | None = Field(None, gt=0, description="Maximum session length in seconds.")
-    interactive_ttl: int | None = Field(None, gt=0, description="Idle seconds between jobs.")
+    mode: SessionMode = Field(
+        "dedicated", description="``dedicated`` (a session, the default) or ``batch``."
+    )
+    backend: str = Field(
+        min_length=1,
+        description="A backend name from ``GET /v1/backends``; any other is a 404.",
+        examples=["fake_manila@aer"],
+    )
+    instance: Any = Field(None, description="The client's instance (CRN); accepted and ignored.")
+    max_ttl: int | None = Field(
+        None,
+        gt=0,
+        le=MAX_TTL_SECONDS,
+        description="Maximum session length in seconds, counted from its first job's start "
+        "(default 8 hours).",
+    )
+    interactive_ttl: int | None = Field(
+        None,
+        gt=0,
+        le=MAX_TTL_SECONDS,
+        description="Idle seconds between jobs before the session is inactive (default 60).",
+    )
 
 
 class SessionTimestamp(WireModel):
@@ -61,6 +78,7 @@ class SessionDetails(WireModel):
 
 
 class SessionUpdate(WireModel):
-    """``PATCH /v1/sessions/{id}``: ``{"accepting_jobs": false}`` closes it to new jobs."""
+    """``PATCH /v1/sessions/{id}``: ``{"accepting_jobs": false}`` closes it to new jobs; a
+    session cannot be reopened, so ``false`` is the one value."""
 
-    accepting_jobs: bool
+    accepting_jobs: Literal[False]

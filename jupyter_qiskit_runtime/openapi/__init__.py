@@ -21,15 +21,14 @@ from pydantic.json_schema import models_json_schema
 
 from .. import models as m
 from .._version import __version__
+from .parameters import PATH_SCHEMAS, STRING_SCHEMA, Query
 from .routes import (
     ERROR_MEANINGS,
     PATH_PARAMETERS,
     REF_TEMPLATE,
     ROUTES,
-    STRING_SCHEMA,
     Body,
     Operation,
-    Query,
 )
 
 __all__ = ["ROUTES", "SECURITY_SCHEMES", "Operation", "Query", "openapi_document"]
@@ -81,6 +80,11 @@ def _operation(
             answer["content"] = content
         if status == 201 and op.location:
             answer["headers"] = {"Location": {"description": op.location, "schema": STRING_SCHEMA}}
+        if 200 <= status < 300 and op.links:
+            answer["links"] = {
+                target: {"operationId": target, "parameters": dict(parameters)}
+                for target, parameters in op.links.items()
+            }
         answers[str(status)] = answer
     codes = sorted({*op.errors, *(() if op.public else (403,))})
     for status in codes:
@@ -88,7 +92,7 @@ def _operation(
     answers["default"] = {"description": "Any other error, in the same shape.", "content": error}
     parameters = [
         {"name": name, "in": "path", "required": True, "description": PATH_PARAMETERS[name],
-         "schema": STRING_SCHEMA}
+         "schema": dict(PATH_SCHEMAS[name])}
         for name in re.findall(r"{(\w+)}", path)
     ] + [q.to_openapi() for q in op.query]  # fmt: skip
     result: dict[str, Any] = {

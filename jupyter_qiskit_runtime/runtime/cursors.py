@@ -11,6 +11,12 @@ import base64
 
 from .errors import InvalidRequestError
 
+#: The largest number a cursor may carry: the largest of 18 digits, below SQLite's largest
+#: integer (2**63 - 1), so that a cursor's length alone bounds its number (the OpenAPI document's
+#: ``maxLength``). The numbers this server hands out (row numbers, change numbers) are far below
+#: it; a larger one was not handed out.
+CURSOR_NUMBER_MAX = 10**18 - 1
+
 
 def encode_cursor(kind: str, number: int) -> str:
     """The cursor for ``number`` of ``kind``."""
@@ -25,7 +31,7 @@ def decode_cursor(name: str, cursor: str, kind: str, hint: str) -> int:
         found, _, number = text.partition(":")
         if found == kind:
             value = int(number)
-            if value >= 0:
+            if 0 <= value <= CURSOR_NUMBER_MAX:
                 return value
     except ValueError:  # also binascii.Error and UnicodeDecodeError
         pass

@@ -30,6 +30,13 @@ class PayloadTooLargeError(InvalidRequestError):
     code = 1413
 
 
+class UnsupportedMediaTypeError(InvalidRequestError):
+    """The request body is not of the media type (or character set) the endpoint reads: JSON in
+    UTF-8, or a form for the token exchange."""
+
+    code = 1415
+
+
 class NotFoundError(RuntimeServiceError):
     """A named thing does not exist (or belongs to someone else, which is reported the same)."""
 
@@ -73,9 +80,17 @@ class NotAuthorizedError(RuntimeServiceError):
 
 
 class ServiceUnavailableError(RuntimeServiceError):
-    """The runtime is shutting down and takes no new work."""
+    """The runtime cannot serve the request now: it is shutting down and takes no new work."""
 
     code = 1503
+
+
+class StoreUnavailableError(ServiceUnavailableError):
+    """The job store (the SQLite database) failed to read or write: a full or read-only disk, a
+    lost network file system, a damaged file. The client is told that the store is unavailable;
+    the database's own error is the exception's ``__cause__``, for the server log."""
+
+    code = 1507
 
 
 class WaitLimitError(RuntimeServiceError):

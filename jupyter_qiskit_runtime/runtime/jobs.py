@@ -3,15 +3,37 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import InvalidRequestError, PayloadTooLargeError
 from .store import CANCELLED, COMPLETED, FAILED, QUEUED, RUNNING, JobRecord
 
-#: IBM's limits on a job's tags (the ``Tags`` schema of the Qiskit Runtime REST API).
+#: IBM's limits on a job's tags (the ``Tags`` schema of the Qiskit Runtime REST API): at most
+#: ``MAX_TAGS`` items, counted as sent (before duplicates are dropped), each of at most
+#: ``MAX_TAG_LENGTH`` characters, none with a control character or an unpaired surrogate.
 MAX_TAGS = 8
 MAX_TAG_LENGTH = 86
+
+#: The largest ``cost`` (maximum execution time in seconds) a job may ask for: a signed 32-bit
+#: integer, 68 years. Every smaller value is honoured as a wall-clock limit: a local simulation may
+#: run longer than IBM's three-hour cap, so that cap is not imposed; a larger number cannot be
+#: meant (and would not fit the database's 64-bit integers from 2**63 on).
+MAX_COST_SECONDS = 2**31 - 1
+
+#: How deeply arrays and objects may nest in a JSON request body (``[[1]]`` is 2 deep). The
+#: client's bodies nest about 15 deep (a noise model's Kraus matrices are the deepest); the
+#: limit keeps far below Python's recursion limit, which every later encoding and decoding of
+#: the job's params (a job's answer, the worker's decoder) must also stay below.
+MAX_JSON_DEPTH = 100
+
+#: Characters no stored text may hold: controls (Unicode category Cc, which query arguments turn
+#: into spaces, so a tag with one could never be found) and surrogates (Cs; unpaired, they
+#: cannot be encoded in UTF-8, so an answer holding one breaks a client's decoding).
+_FORBIDDEN_CHARACTER = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+#: An unpaired surrogate, refused anywhere in a JSON body (a pair decodes to one character).
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 #: A workload's ``status`` (``GET /workloads``) for each job state.
 WORKLOAD_STATUS = {
@@ -40,36 +62,141 @@ def _typed(
     return value
 
 
+def as_integer(value: Any) -> int | None:
+    """``value`` as an integer if it is one in JSON's sense (``5``, or ``5.0``, which JSON Schema
+    counts as an integer too; never ``true``); ``None`` if it is not."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
+
+
+def integer_field(body: dict[str, Any], name: str) -> int | None:
+    """The optional field ``name`` as an integer (``as_integer``); a 400 naming the field and
+    the value's type (or the value, for a fraction) for anything else."""
+    value = body.get(name)
+    if value is None:
+        return None
+    number = as_integer(value)
+    if number is None:
+        shown = value if isinstance(value, float) else type(value).__name__
+        raise InvalidRequestError(f"The field '{name}' must be of type int, not {shown}.")
+    return number
+
+
+def forbidden_character(text: str) -> str | None:
+    """The first control character (Unicode category Cc) or surrogate (Cs) in ``text``, as
+    ``U+XXXX``; ``None`` if it has none. Such text is refused wherever it would be stored."""
+    found = _FORBIDDEN_CHARACTER.search(text)
+    return None if found is None else f"U+{ord(found.group()):04X}"
+
+
+def check_text_field(body: dict[str, Any], name: str) -> str | None:
+    """The optional string field ``name`` of a body, refused if it is not a string or holds a
+    control character or a surrogate (it is stored and sent back)."""
+    value = _typed(body, name, str)
+    if value is not None and (char := forbidden_character(value)) is not None:
+        raise InvalidRequestError(
+            f"The field '{name}' contains the character {char}; control characters and "
+            "unpaired surrogates are not allowed."
+        )
+    return value
+
+
 def validate_tags(value: Any) -> list[str]:
     """A job's tags as given in a body's ``tags`` field, duplicates dropped; at most
-    ``MAX_TAGS`` strings of at most ``MAX_TAG_LENGTH`` characters, as IBM allows."""
+    ``MAX_TAGS`` strings (counted as sent) of at most ``MAX_TAG_LENGTH`` characters, as IBM
+    allows, without control characters or surrogates. A refusal names the tag's index."""
     if not isinstance(value, list) or not all(isinstance(t, str) for t in value):
         raise InvalidRequestError("The field 'tags' must be a list of strings.")
-    tags = list(dict.fromkeys(value))
-    if len(tags) > MAX_TAGS:
+    if len(value) > MAX_TAGS:
         raise InvalidRequestError(
-            f"The field 'tags' holds {len(tags)} different tags; a job has at most {MAX_TAGS}."
+            f"The field 'tags' holds {len(value)} tags; a job has at most {MAX_TAGS}."
         )
-    for tag in tags:
+    for index, tag in enumerate(value):
         if len(tag) > MAX_TAG_LENGTH:
             raise InvalidRequestError(
-                f"The tag '{tag[:20]}...' is {len(tag)} characters long; a tag has at most "
-                f"{MAX_TAG_LENGTH}."
+                f"The tag at index {index} ('{tag[:20]}...') is {len(tag)} characters long; a "
+                f"tag has at most {MAX_TAG_LENGTH}."
             )
-    return tags
+        if (char := forbidden_character(tag)) is not None:
+            raise InvalidRequestError(
+                f"The tag at index {index} contains the character {char}; tags may not contain "
+                "control characters or unpaired surrogates."
+            )
+    return list(dict.fromkeys(value))
+
+
+def _json_path(path: tuple[str | int, ...]) -> str:
+    """A place in a JSON document, as ``params.pubs[0]``; ``(the body)`` for its top."""
+    text = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
+    return text or "(the body)"
+
+
+def _check_json_value(value: Any, limit: int) -> None:
+    """Refuse a decoded body whose arrays and objects nest more than ``limit`` deep, or that
+    holds an unpaired surrogate in a string or key (valid JSON escapes, but not Unicode: it could
+    not be stored or sent back in UTF-8). Iterative, so that no depth exhausts the stack."""
+    stack: list[tuple[Any, int, tuple[str | int, ...]]] = [(value, 1, ())]
+    while stack:
+        item, depth, path = stack.pop()
+        if depth > limit:
+            raise _too_deep(limit)
+        pairs = item.items() if isinstance(item, dict) else enumerate(item)
+        for key, child in pairs:
+            for text in (key, child):
+                if isinstance(text, str) and (found := _SURROGATE.search(text)) is not None:
+                    where = (
+                        f"a key of '{_json_path(path)}'"
+                        if text is key
+                        else f"'{_json_path((*path, key))}'"
+                    )
+                    raise InvalidRequestError(
+                        f"The request body holds the unpaired surrogate U+{ord(found.group()):04X}"
+                        f" in {where}; JSON text must be valid Unicode."
+                    )
+            if isinstance(child, dict | list):
+                stack.append((child, depth + 1, (*path, key)))
+
+
+def _too_deep(limit: int) -> InvalidRequestError:
+    return InvalidRequestError(
+        f"The request body is nested too deeply: arrays and objects may nest at most {limit} "
+        "levels deep."
+    )
 
 
 def parse_json_body(body: bytes, limit: int) -> Any:
-    """A request body decoded as JSON, refused if larger than ``limit`` bytes (0: no limit)."""
+    """A request body decoded as JSON, refused if larger than ``limit`` bytes (0: no limit), if
+    it is not UTF-8 (JSON's encoding; other encodings are not guessed), if its arrays and
+    objects nest more than ``MAX_JSON_DEPTH`` levels deep, or if a string in it holds an unpaired
+    surrogate (``"\\ud800"``), which no stored or returned text may hold."""
     if limit and len(body) > limit:
         raise PayloadTooLargeError(
             f"The request body is {len(body)} bytes, more than this server's limit of {limit} "
             "bytes (QiskitRuntimeApp.max_payload_bytes)."
         )
     try:
-        return json.loads(body or b"null")
-    except (ValueError, UnicodeDecodeError) as exc:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidRequestError(
+            f"The request body is not valid UTF-8 (byte {exc.start}: {exc.reason}); send JSON "
+            "encoded in UTF-8."
+        ) from None
+    try:
+        value = json.loads(text or "null")
+    except RecursionError:
+        raise _too_deep(MAX_JSON_DEPTH) from None
+    except ValueError as exc:
         raise InvalidRequestError(f"The request body is not valid JSON: {exc}") from exc
+    if isinstance(value, dict | list):
+        _check_json_value(value, MAX_JSON_DEPTH)
+    elif isinstance(value, str) and _SURROGATE.search(value):
+        raise InvalidRequestError("The request body is a string holding an unpaired surrogate.")
+    return value
 
 
 @dataclass
@@ -97,10 +224,11 @@ class JobRequest:
         backend = _typed(body, "backend", str, required=True)
         params = _typed(body, "params", dict, required=True)
         tags = validate_tags(_typed(body, "tags", list) or [])
-        cost = _typed(body, "cost", int)
-        if cost is not None and cost <= 0:
+        cost = integer_field(body, "cost")
+        if cost is not None and not 0 < cost <= MAX_COST_SECONDS:
             raise InvalidRequestError(
-                "The field 'cost' (maximum execution seconds) must be positive."
+                "The field 'cost' (maximum execution seconds) must be positive and at most "
+                f"{MAX_COST_SECONDS}."
             )
         return cls(
             program_id=program_id,
@@ -108,8 +236,8 @@ class JobRequest:
             params=json.dumps(params),
             tags=tags,
             session_id=_typed(body, "session_id", str),
-            log_level=_typed(body, "log_level", str),
-            runtime=_typed(body, "runtime", str),
+            log_level=check_text_field(body, "log_level"),
+            runtime=check_text_field(body, "runtime"),
             cost=cost,
             private=bool(_typed(body, "private", bool)),
             calibration_id=_typed(body, "calibration_id", str),

@@ -11,7 +11,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .store import FINAL_STATES, PENDING_STATES, RECORD_COLUMNS, JobRecord, JobStore
+from .store import (
+    FINAL_STATES,
+    PENDING_STATES,
+    RECORD_COLUMNS,
+    SQLITE_INTEGER_MAX,
+    JobRecord,
+    JobStore,
+)
 
 # The query arguments of the listings, as the handlers parse them and the OpenAPI document
 # describes them.
@@ -21,6 +28,9 @@ from .store import FINAL_STATES, PENDING_STATES, RECORD_COLUMNS, JobRecord, JobS
 JOBS_LIMIT_DEFAULT = 10
 JOBS_LIMIT_MIN = 0
 JOBS_LIMIT_MAX = 1000
+#: ``GET /jobs``: the largest ``offset``, SQLite's largest integer (any offset past the user's
+#: jobs gives an empty page).
+JOBS_OFFSET_MAX = SQLITE_INTEGER_MAX
 #: ``GET /jobs``'s ``sort``: oldest first, or newest first (the default).
 JOBS_SORTS = ("ASC", "DESC")
 

@@ -194,6 +194,12 @@ class QiskitRuntime:
             validate_params(request.program_id, request.params, backend.metadata.n_qubits)
         except ParamsError as exc:
             raise InvalidRequestError(str(exc)) from exc
+        except RecursionError:
+            # The body's nesting is bounded, but the client's decoder also reads JSON held in
+            # strings (a BindingsArray's keys), which can nest without bound.
+            raise InvalidRequestError(
+                "The job's params could not be decoded: they are nested too deeply."
+            ) from None
         return request
 
     def job(self, owner: str, job_id: str, exclude_params: bool = False) -> dict[str, Any]:
@@ -270,6 +276,8 @@ class QiskitRuntime:
         by the session endpoints, not here), so ``mode`` ``session`` or ``batch`` selects none.
         ``next`` and ``previous`` are cursors to the neighbouring pages, or ``None`` at an end.
         """
+        after = _cursor_seq("next", next_cursor) if next_cursor is not None else None
+        before = _cursor_seq("previous", previous_cursor) if previous_cursor is not None else None
         if mode not in (None, "job"):
             return {
                 "workloads": [],
@@ -286,10 +294,7 @@ class QiskitRuntime:
         page = list_workloads(
             self.store,
             owner, filters, limit=limit, descending=descending,
-            after=_cursor_seq("next", next_cursor) if next_cursor is not None else None,
-            before=(
-                _cursor_seq("previous", previous_cursor) if previous_cursor is not None else None
-            ),
+            after=after, before=before,
         )  # fmt: skip
         seqs = [seq for seq, _ in page.records]
         return {
@@ -324,6 +329,10 @@ class QiskitRuntime:
 
     def results(self, owner: str, job_id: str) -> str:
         """The result text of a finished job: encoded result, or the error for a failed one.
+
+        A failed job's text is its error message, the same as its ``state.reason`` (which the
+        client shows first), never a traceback: that holds this server's file paths and code,
+        and is in the job's logs (``logs``, its owner's only) and in the server's log.
 
         A private job's result can be read once, as IBM documents for ``private``: "When set to
         true, input parameters are not returned, and the results can only be read once. After

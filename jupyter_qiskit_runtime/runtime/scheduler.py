@@ -27,6 +27,7 @@ from .errors import (
     QueueLimitError,
     RuntimeServiceError,
     ServiceUnavailableError,
+    StoreUnavailableError,
 )
 from .fair_queue import FairQueue
 from .jobs import JobRequest
@@ -161,9 +162,14 @@ class JobScheduler:
                 running.set()
                 return
             self._queue.remove(job_id)
-        self._store.finish(
-            job_id, CANCELLED, reason="Cancelled by the user.", only_if=frozenset({QUEUED})
-        )
+        try:
+            self._store.finish(
+                job_id, CANCELLED, reason="Cancelled by the user.", only_if=frozenset({QUEUED})
+            )
+        except StoreUnavailableError:
+            with self._lock:  # not cancelled after all (a 503): it waits again, at the end
+                self._queue.add(job_id, record.owner, record.backend)
+            raise
         self._on_activity()
 
     def queue_lengths(self) -> dict[str, int]:
@@ -220,20 +226,32 @@ class JobScheduler:
         """The body of a job thread: run the job, record any error, then start the next."""
         try:
             self._run_job(job_id)
+        except StoreUnavailableError:
+            # Its state could not be recorded: it stays as the store last had it (queued or
+            # running: run again at the next start) and the real error goes to the log.
+            self._log.exception("Job %s: the job store is unavailable", job_id)
         except RuntimeServiceError as exc:  # e.g. its backend is no longer configured
-            self._store.finish(job_id, FAILED, reason=exc.message, result=exc.message)
+            self._finish_failed(job_id, exc.message)
         except Exception as exc:
             self._log.exception("Job %s failed inside the server", job_id)
-            self._store.finish(
-                job_id, FAILED, reason=f"Internal error: {exc}", result=f"Internal error: {exc}"
-            )
+            self._finish_failed(job_id, f"Internal error: {exc}")
         finally:
             with self._lock:
                 self._running.pop(job_id, None)
                 self._queue.release(job_id)
             self._on_activity()
-            self._purge_expired()
+            try:
+                self._purge_expired()
+            except StoreUnavailableError:
+                self._log.exception("Could not delete expired jobs")
             self._dispatch()
+
+    def _finish_failed(self, job_id: str, message: str) -> None:
+        """Record the job failed with ``message``, logging instead if the store fails too."""
+        try:
+            self._store.finish(job_id, FAILED, reason=message, result=message)
+        except StoreUnavailableError:
+            self._log.exception("Job %s: could not record its failure (%s)", job_id, message)
 
     def _run_job(self, job_id: str) -> None:
         """Prepare the job's task, run it on a worker, and record the outcome."""
@@ -248,6 +266,10 @@ class JobScheduler:
             outcome = self._execute(task, record.cost, cancelled)
         except (WorkerCancelled, WorkerFailed) as exc:
             outcome = exc
+        with self._lock:
+            # Released before the final write wakes the job's waiters: a client told that the
+            # job is final may submit its next one at once without counting this one.
+            self._queue.release(job_id)
         self._record(record, outcome, by_user=cancelled.is_set())
 
     def _prepare(self, job_id: str) -> tuple[JobRecord, Task] | None:
@@ -313,8 +335,9 @@ class JobScheduler:
         *,
         by_user: bool,
     ) -> None:
-        """Store how the job ended: its result or error, or why it stopped (``None``: the
-        server stopped before it ran, so it is queued again)."""
+        """Store how the job ended: its result; or, failed, its error as ``reason`` and as its
+        results text (the traceback only in its logs and the server's log); or why it stopped
+        (``None``: the server stopped before it ran, so it is queued again)."""
         job_id = record.id
         if outcome is None:
             self._store.requeue(job_id, f"{utc_now()} The server stopped before this job ran.")
@@ -327,11 +350,20 @@ class JobScheduler:
                 job_id, COMPLETED, result=outcome.result, logs=outcome.logs, metrics=outcome.metrics
             )
         else:
+            # The client sees the error (``state.reason``, and the results text); the traceback,
+            # with this server's file paths, is in the job's logs and the server's log only.
+            self._log.warning(
+                "Job %s of %s failed: %s\n%s",
+                job_id,
+                record.owner,
+                outcome.error,
+                outcome.traceback,
+            )
             self._store.finish(
                 job_id,
                 FAILED,
                 reason=outcome.error,
-                result=outcome.traceback,
+                result=outcome.error,
                 logs=outcome.logs,
             )
 

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .errors import InvalidRequestError, InvalidStateError, NotFoundError
+from .jobs import as_integer
 from .store import PENDING_STATES, JobStore, utc_now
 
 MODES = ("dedicated", "batch")
@@ -26,6 +27,12 @@ MODES = ("dedicated", "batch")
 #: IBM's defaults: 8 hours to live, 60 seconds between jobs before a session goes inactive.
 DEFAULT_MAX_TTL = 28_800
 DEFAULT_INTERACTIVE_TTL = 60
+
+#: The largest ``max_ttl`` and ``interactive_ttl`` (seconds) a session may ask for: a signed
+#: 32-bit integer, 68 years. IBM caps a session at 8 hours for fair use of a shared device; a
+#: local simulator has no one to share with, so any smaller value is honoured, and a larger one
+#: cannot be meant (and would not fit the database's 64-bit integers from 2**63 on).
+MAX_TTL_SECONDS = 2**31 - 1
 
 
 class SessionNotFoundError(NotFoundError):
@@ -139,8 +146,14 @@ def _seconds_field(body: dict[str, Any], name: str, default: int) -> int:
     value = body.get(name)
     if value is None:
         return default
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+    value = as_integer(value)  # 60.0 is an integer in JSON Schema's sense, as in the document
+    if value is None or value <= 0:
         raise InvalidRequestError(f"The field '{name}' must be a positive number of seconds.")
+    if value > MAX_TTL_SECONDS:
+        raise InvalidRequestError(
+            f"The field '{name}' is {value} seconds; a session may ask for at most "
+            f"{MAX_TTL_SECONDS}."
+        )
     return value
 
 

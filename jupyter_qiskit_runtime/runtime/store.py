@@ -4,6 +4,10 @@ One connection, guarded by a lock, serves the server's event loop (short reads) 
 threads (writes). The schema is versioned with ``PRAGMA user_version`` and migrated forward on open.
 The default journal mode is ``DELETE`` (a rollback journal), which works on network file systems;
 ``WAL`` is faster but needs shared memory on a local disk.
+
+A failure of the database itself (read-only or full disk, I/O error, damaged file) is raised as
+``StoreUnavailableError`` (a 503 for the client) with SQLite's error as its cause; an error in
+this code's SQL (``ProgrammingError``, ``IntegrityError``) is raised as it is.
 """
 
 from __future__ import annotations
@@ -12,13 +16,14 @@ import json
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .errors import JobNotFoundError
+from .errors import JobNotFoundError, StoreUnavailableError
+from .schema import MIGRATIONS as MIGRATIONS  # re-exported: the store applies them
 
 QUEUED, RUNNING, COMPLETED, FAILED, CANCELLED = (
     "Queued",
@@ -30,61 +35,9 @@ QUEUED, RUNNING, COMPLETED, FAILED, CANCELLED = (
 FINAL_STATES = frozenset({COMPLETED, FAILED, CANCELLED})
 PENDING_STATES = frozenset({QUEUED, RUNNING})
 
-#: Each entry migrates the schema from version ``index`` to ``index + 1``.
-MIGRATIONS: tuple[str, ...] = (
-    """
-    CREATE TABLE jobs (
-        seq INTEGER PRIMARY KEY AUTOINCREMENT,
-        id TEXT NOT NULL UNIQUE,
-        owner TEXT NOT NULL,
-        program_id TEXT NOT NULL,
-        backend TEXT NOT NULL,
-        status TEXT NOT NULL,
-        reason TEXT,
-        reason_code INTEGER,
-        params TEXT NOT NULL,
-        result TEXT,
-        logs TEXT NOT NULL DEFAULT '',
-        created TEXT NOT NULL,
-        started TEXT,
-        finished TEXT,
-        tags TEXT NOT NULL DEFAULT '[]',
-        session_id TEXT,
-        private INTEGER NOT NULL DEFAULT 0,
-        runtime TEXT,
-        cost INTEGER,
-        log_level TEXT,
-        attempts INTEGER NOT NULL DEFAULT 0,
-        metrics TEXT NOT NULL DEFAULT '{}'
-    );
-    CREATE INDEX jobs_owner_created ON jobs (owner, created);
-    CREATE INDEX jobs_status ON jobs (status);
-    """,
-    """
-    CREATE TABLE sessions (
-        id TEXT PRIMARY KEY,
-        owner TEXT NOT NULL,
-        backend TEXT NOT NULL,
-        mode TEXT NOT NULL,
-        max_ttl INTEGER NOT NULL,
-        interactive_ttl INTEGER NOT NULL,
-        accepting_jobs INTEGER NOT NULL DEFAULT 1,
-        created TEXT NOT NULL,
-        closed_at TEXT
-    );
-    CREATE INDEX sessions_owner ON sessions (owner);
-    CREATE INDEX jobs_session ON jobs (session_id);
-    """,
-    # ``changed``: the number of a job's latest change, from a counter that only grows and
-    # survives restarts and deletions, so that "changes after N" never misses one.
-    """
-    ALTER TABLE jobs ADD COLUMN changed INTEGER NOT NULL DEFAULT 0;
-    UPDATE jobs SET changed = seq;
-    CREATE INDEX jobs_owner_changed ON jobs (owner, changed);
-    CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
-    INSERT INTO counters (name, value) SELECT 'job_changes', COALESCE(MAX(seq), 0) FROM jobs;
-    """,
-)
+#: SQLite's largest integer; Python's sqlite3 raises ``OverflowError`` for a larger one, so every
+#: integer a client sends that reaches SQL is bounded by it (or by less).
+SQLITE_INTEGER_MAX = 2**63 - 1
 
 JOURNAL_MODES = ("DELETE", "TRUNCATE", "PERSIST", "WAL")
 
@@ -92,6 +45,14 @@ RECORD_COLUMNS = (
     "id, owner, program_id, backend, status, reason, reason_code, created, started, finished, "
     "tags, session_id, private, runtime, cost, log_level, attempts, metrics"
 )
+
+
+def _is_unavailable(error: sqlite3.DatabaseError) -> bool:
+    """Whether a database error means the database cannot be used now (read-only, full, I/O
+    errors, locked too long, damaged), rather than a mistake in this code's SQL or data."""
+    return not isinstance(
+        error, sqlite3.IntegrityError | sqlite3.ProgrammingError | sqlite3.NotSupportedError
+    )
 
 
 def utc_iso(moment: datetime) -> str:
@@ -176,8 +137,8 @@ class JobStore:
     @property
     def schema_version(self) -> int:
         """The schema version of the open database."""
-        with self._lock:
-            return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+        with self._connection() as db:
+            return int(db.execute("PRAGMA user_version").fetchone()[0])
 
     def _migrate(self) -> None:
         with self._transaction() as db:
@@ -194,30 +155,47 @@ class JobStore:
                 db.execute(f"PRAGMA user_version={target}")
 
     @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
+    def _connection(self) -> Iterator[sqlite3.Connection]:
+        """The connection, under the lock; a failure of the database itself (see
+        ``_is_unavailable``) is raised as ``StoreUnavailableError``, with it as the cause."""
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db
+            except sqlite3.DatabaseError as exc:
+                if not _is_unavailable(exc):
+                    raise
+                raise StoreUnavailableError(
+                    "The job store is unavailable: the server could not read or write its job "
+                    "database. Try again later; the server's log has the details."
+                ) from exc
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._connection() as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+                db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                # SQLite may have rolled back already (a full disk, an I/O error); a COMMIT that
+                # failed leaves the transaction open, and it must not stay open.
+                if db.in_transaction:
+                    with suppress(sqlite3.Error):
+                        db.execute("ROLLBACK")
                 raise
-            self._db.execute("COMMIT")
 
     def transaction(self) -> AbstractContextManager[sqlite3.Connection]:
         """A write transaction, for the runtime's other tables (sessions)."""
         return self._transaction()
 
-    @contextmanager
-    def reading(self) -> Iterator[sqlite3.Connection]:
+    def reading(self) -> AbstractContextManager[sqlite3.Connection]:
         """The connection, held for a group of reads that must see one state."""
-        with self._lock:
-            yield self._db
+        return self._connection()
 
     def query(self, sql: str, args: Sequence[Any] = ()) -> list[sqlite3.Row]:
         """The rows a read-only statement selects."""
-        with self._lock:
-            return list(self._db.execute(sql, args).fetchall())
+        with self._connection() as db:
+            return list(db.execute(sql, args).fetchall())
 
     def close(self) -> None:
         """Close the database connection."""
@@ -253,8 +231,8 @@ class JobStore:
 
     def get(self, job_id: str, owner: str | None = None) -> JobRecord:
         """The job ``job_id``; ``JobNotFoundError`` if absent or not owned by ``owner``."""
-        with self._lock:
-            row = self._db.execute(
+        with self._connection() as db:
+            row = db.execute(
                 f"SELECT {RECORD_COLUMNS} FROM jobs WHERE id = ?", (job_id,)
             ).fetchone()
         if row is None or (owner is not None and row["owner"] != owner):
@@ -263,8 +241,8 @@ class JobStore:
 
     def _text_column(self, job_id: str, owner: str | None, column: str) -> str | None:
         self.get(job_id, owner)
-        with self._lock:
-            row = self._db.execute(f"SELECT {column} FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        with self._connection() as db:
+            row = db.execute(f"SELECT {column} FROM jobs WHERE id = ?", (job_id,)).fetchone()
         return None if row is None else row[0]
 
     def params(self, job_id: str, owner: str | None = None) -> str:
@@ -272,7 +250,7 @@ class JobStore:
         return self._text_column(job_id, owner, "params") or "{}"
 
     def result(self, job_id: str, owner: str | None = None) -> str | None:
-        """The job's result text: the encoded result, or a traceback for a failed job."""
+        """The job's result text: the encoded result, or the error message of a failed job."""
         return self._text_column(job_id, owner, "result")
 
     def logs(self, job_id: str, owner: str | None = None) -> str:
@@ -310,8 +288,8 @@ class JobStore:
 
     def ids_in_state(self, *states: str) -> list[str]:
         """Ids of every job in one of ``states``, oldest first."""
-        with self._lock:
-            rows = self._db.execute(
+        with self._connection() as db:
+            rows = db.execute(
                 f"SELECT id FROM jobs WHERE status IN ({','.join('?' * len(states))}) ORDER BY seq",
                 states,
             ).fetchall()

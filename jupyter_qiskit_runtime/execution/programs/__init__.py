@@ -50,8 +50,9 @@ def validate_params(program_id: str, params: str, n_qubits: int) -> None:
 
 
 def run_task(task: Task, runner: ProgramRunner) -> TaskOutcome:
-    """Run a task: its encoded result and metrics, or its error and traceback, with its logs
-    (the job's log lines and the warnings raised while it ran)."""
+    """Run a task: its encoded result and metrics, or its error (``TypeName: message``) and
+    traceback, with its logs (the job's log lines and the warnings raised while it ran; for a
+    failed job, the error with its traceback)."""
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
@@ -66,7 +67,9 @@ def run_task(task: Task, runner: ProgramRunner) -> TaskOutcome:
             log.warning("%s: %s", warning.category.__name__, warning.message)
         return TaskOutcome(ok=True, result=encoded, logs=stream.getvalue(), metrics=metrics)
     except Exception as exc:
-        log.error("%s: %s", type(exc).__name__, exc)
+        # The traceback goes to the job's logs (read by its owner only) and, through
+        # ``TaskOutcome.traceback``, to the server's log; the client's error is ``error``.
+        log.error("%s: %s", type(exc).__name__, exc, exc_info=True)
         return TaskOutcome(
             ok=False,
             error=f"{type(exc).__name__}: {exc}",

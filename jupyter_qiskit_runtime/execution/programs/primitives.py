@@ -38,6 +38,10 @@ def decode_params(params: str) -> dict[str, Any]:
 
     try:
         decoded = json.loads(params, cls=RuntimeDecoder)
+    except RecursionError:  # JSON inside strings (a BindingsArray's keys) is decoded again
+        raise ParamsError(
+            "The job's params could not be decoded: they are nested too deeply."
+        ) from None
     except Exception as exc:
         raise ParamsError(f"The job's params could not be decoded: {exc}") from exc
     if not isinstance(decoded, dict):
