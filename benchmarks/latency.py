@@ -56,11 +56,10 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.report import (  # noqa: E402
     STATS_ALIGN,
-    Section,
     Stats,
     Target,
     add_common_arguments,
-    emit,
+    finish,
     progress,
     ratio,
     stats_header,
@@ -348,15 +347,7 @@ def main() -> None:
     ]
     for case in results:
         body += ["", f"**{case.title}**", "", case.table]
-    section = Section(
-        key="latency",
-        title="Latency",
-        body="\n".join(body),
-        targets=[t for case in results for t in case.targets],
-        seconds=time.perf_counter() - started,
-        quick=args.quick,
-    )
-    emit(section, args)
+    finish(args, started, "latency", "Latency", body, [t for case in results for t in case.targets])
 
 
 if __name__ == "__main__":

@@ -34,11 +34,10 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.report import (  # noqa: E402
     STATS_ALIGN,
-    Section,
     Stats,
     Target,
     add_common_arguments,
-    emit,
+    finish,
     progress,
     ratio,
     stats_header,
@@ -215,15 +214,7 @@ def main() -> None:
             "" if growth < GROWTH_BOUND else "memory kept per job in the server process",
         ),
     ]
-    section = Section(
-        key="memory",
-        title="Memory",
-        body="\n".join(body),
-        targets=targets,
-        seconds=time.perf_counter() - started,
-        quick=args.quick,
-    )
-    emit(section, args)
+    finish(args, started, "memory", "Memory", body, targets)
 
 
 if __name__ == "__main__":

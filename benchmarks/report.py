@@ -1,11 +1,11 @@
 """The common format of the benchmark scenarios: figures, targets, sections, the machine.
 
-Every scenario script (latency.py, throughput.py, scale.py, responsiveness.py, memory.py) builds
-a :class:`Section`: its markdown (what was measured and how, and tables whose every figure is a
-median with its minimum, maximum and number of runs, next to the ratio to a baseline measured in
-the same run) and the :class:`Target` results it was measured against. Run alone, a script
-prints its section; with ``--json FILE`` it also writes the section there, which is how
-``run_all.py`` collects the sections into docs/benchmarks.md.
+Every scenario script (latency.py, throughput.py, scale.py, responsiveness.py, memory.py,
+soak.py) builds a :class:`Section` (``finish``): its markdown (what was measured and how, and
+tables whose every figure is a median with its minimum, maximum and number of runs, next to the
+ratio to a baseline measured in the same run) and the :class:`Target` results it was measured
+against. Run alone, a script prints its section; with ``--json FILE`` it also writes the section
+there, which is how ``run_all.py`` collects the sections into docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -189,6 +189,27 @@ def emit(section: Section, args: argparse.Namespace) -> None:
         args.output.write_text(text)
     if getattr(args, "json", None) is not None:
         args.json.write_text(section.to_json())
+
+
+def finish(
+    args: argparse.Namespace,
+    started: float,
+    key: str,
+    title: str,
+    body: list[str],
+    targets: list[Target],
+) -> None:
+    """Emit the scenario's section (``emit``): ``body`` its lines, ``started`` the
+    ``time.perf_counter()`` at the scenario's start."""
+    section = Section(
+        key=key,
+        title=title,
+        body="\n".join(body),
+        targets=targets,
+        seconds=time.perf_counter() - started,
+        quick=args.quick,
+    )
+    emit(section, args)
 
 
 def progress(message: str) -> None:

@@ -28,11 +28,10 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.report import (  # noqa: E402
     STATS_ALIGN,
-    Section,
     Stats,
     Target,
     add_common_arguments,
-    emit,
+    finish,
     progress,
     ratio,
     stats_header,
@@ -183,15 +182,7 @@ def main() -> None:
         met if saturated_throughout else None,
         bound,
     )
-    section = Section(
-        key="responsiveness",
-        title="Responsiveness",
-        body="\n".join(body),
-        targets=[target],
-        seconds=time.perf_counter() - started,
-        quick=args.quick,
-    )
-    emit(section, args)
+    finish(args, started, "responsiveness", "Responsiveness", body, [target])
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.report import Section, Stats, Target, add_common_arguments, emit, progress
+from benchmarks.report import Stats, Target, add_common_arguments, finish, progress
 from benchmarks.server import BenchmarkServer, server_times
 
 SIZES = {"fake_manila": 5, "fake_kolkata": 27, "fake_sherbrooke": 127, "fake_fez": 156}
@@ -206,15 +206,7 @@ def main() -> None:
         "\n".join(rows),
         *(["", *notes] if notes else []),
     ]
-    section = Section(
-        key="scale",
-        title="Scale",
-        body="\n".join(body),
-        targets=targets,
-        seconds=time.perf_counter() - started,
-        quick=args.quick,
-    )
-    emit(section, args)
+    finish(args, started, "scale", "Scale", body, targets)
 
 
 def target_name() -> str:

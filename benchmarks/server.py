@@ -39,6 +39,11 @@ class BenchmarkServer:
     ``extension=False`` the extension is disabled (``jpserver_extensions``), and the server is
     ready when Jupyter's own ``/api/status`` answers; with ``touch_api=False`` the extension is
     enabled but the readiness check asks ``/api/status`` too, leaving the runtime API unused.
+    ``poll`` is the pause between readiness checks and ``stop_timeout`` the seconds a clean
+    stop may take (then the server is killed).
+
+    The port and the job database (``db_path``) are fixed for the object's life: the server can
+    be killed (``kill``) and started again (``start``) on both, its log kept across the two.
     """
 
     def __init__(
@@ -47,15 +52,22 @@ class BenchmarkServer:
         *extra_args: str,
         extension: bool = True,
         touch_api: bool = True,
+        poll: float = 0.2,
+        stop_timeout: float = 30,
     ) -> None:
         self.token = token
         self.extra_args = list(extra_args)
         self.extension = extension
         self.touch_api = touch_api and extension
+        self.poll = poll
+        self.stop_timeout = stop_timeout
         self.port = free_port()
         self._tmp = tempfile.TemporaryDirectory(prefix="jqr-benchmark-")
         self.workdir = Path(self._tmp.name)
         self.process: subprocess.Popen[bytes] | None = None
+        #: The seconds the last ``start`` took until the server answered.
+        self.start_seconds = float("nan")
+        self._log: Any = None
 
     @property
     def url(self) -> str:
@@ -73,6 +85,11 @@ class BenchmarkServer:
         return {"Authorization": f"token {self.token}"}
 
     @property
+    def db_path(self) -> Path:
+        """The server's job database."""
+        return self.workdir / "jobs.sqlite3"
+
+    @property
     def pid(self) -> int:
         """The server's process id."""
         if self.process is None:
@@ -80,6 +97,24 @@ class BenchmarkServer:
         return self.process.pid
 
     def __enter__(self) -> BenchmarkServer:
+        try:
+            self.start()
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+        self._tmp.cleanup()
+
+    def start(self) -> float:
+        """Start the server; the seconds until it answered (checked every ``poll`` seconds)."""
         env = {
             **os.environ,
             "JUPYTER_DATA_DIR": str(self.workdir / "data"),
@@ -93,41 +128,53 @@ class BenchmarkServer:
             "--ServerApp.ip=127.0.0.1", f"--ServerApp.root_dir={self.workdir}",
             f"--IdentityProvider.token={self.token}",
             f"--ServerApp.jpserver_extensions=jupyter_qiskit_runtime={self.extension}",
-            f"--QiskitRuntimeApp.db_path={self.workdir / 'jobs.sqlite3'}",
+            f"--QiskitRuntimeApp.db_path={self.db_path}",
             *self.extra_args,
         ]  # fmt: skip
-        self._log = (self.workdir / "server.log").open("wb")
+        self._log = (self.workdir / "server.log").open("ab")
+        started = time.monotonic()
         self.process = subprocess.Popen(args, env=env, stdout=self._log, stderr=subprocess.STDOUT)
         ready = self.api if self.touch_api else f"{self.url}api/status"
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
+        while time.monotonic() - started < 120:
             if self.process.poll() is not None:
                 raise RuntimeError(f"The server exited early:\n{self.log_text()[-3000:]}")
             try:
                 if requests.get(ready, headers=self.headers, timeout=2).status_code == 200:
-                    return self
+                    self.start_seconds = time.monotonic() - started
+                    return self.start_seconds
             except requests.ConnectionError:
                 pass
-            time.sleep(0.2)
-        self.__exit__(None, None, None)
+            time.sleep(self.poll)
+        self.stop()
         raise RuntimeError(f"The server did not start:\n{self.log_text()[-3000:]}")
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def stop(self) -> None:
+        """Stop the server cleanly (SIGTERM), if it runs; kill it if it takes too long."""
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             try:
-                self.process.wait(30)
+                self.process.wait(self.stop_timeout)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(10)
         self.process = None
+        if self._log is not None:
+            self._log.close()
+
+    def kill(self) -> None:
+        """SIGKILL the server process (``kill -9``: not its workers, no clean shutdown), and
+        reap it."""
+        assert self.process is not None
+        self.process.kill()
+        self.process.wait(30)
+        self.process = None
         self._log.close()
-        self._tmp.cleanup()
+
+    def worker_pids(self) -> list[int]:
+        """The server's child processes (its job workers)."""
+        import psutil
+
+        return [p.pid for p in psutil.Process(self.pid).children(recursive=True)]
 
     def log_text(self) -> str:
         """What the server has logged so far."""

@@ -33,9 +33,7 @@ import multiprocessing
 import os
 import signal
 import sqlite3
-import subprocess
 import sys
-import tempfile
 import time
 import warnings
 from collections import Counter
@@ -48,8 +46,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.report import Section, Target, add_common_arguments, emit, progress  # noqa: E402
-from benchmarks.server import free_port  # noqa: E402
+from benchmarks.report import Target, add_common_arguments, finish, progress  # noqa: E402
+from benchmarks.server import BenchmarkServer  # noqa: E402
 
 BACKEND = "fake_manila@aer_ideal"
 POOL_SIZE = 2
@@ -63,97 +61,11 @@ RETRY_SECONDS = 300.0
 RETRY_PAUSE = 0.1
 
 
-class SoakServer:
-    """``jupyter server`` with the extension on a fixed port and database, which can be killed
-    and started again on both."""
-
-    def __init__(self, workdir: Path, port: int) -> None:
-        self.workdir = workdir
-        self.port = port
-        self.process: subprocess.Popen[bytes] | None = None
-        self._log: Any = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/"
-
-    @property
-    def api(self) -> str:
-        return f"{self.url}qiskit-runtime/v1"
-
-    @property
-    def db_path(self) -> Path:
-        return self.workdir / "jobs.sqlite3"
-
-    def start(self) -> float:
-        """Start the server; the seconds until its API answered (polled every 20 ms)."""
-        env = {
-            **os.environ,
-            "JUPYTER_DATA_DIR": str(self.workdir / "data"),
-            "JUPYTER_RUNTIME_DIR": str(self.workdir / "runtime"),
-            "JUPYTER_CONFIG_DIR": str(self.workdir / "config"),
-            "PYTHONPATH": os.pathsep.join([str(ROOT), *sys.path]),
-        }
-        args = [
-            sys.executable, "-m", "jupyter_server", "--allow-root", "--no-browser",
-            f"--ServerApp.port={self.port}", "--ServerApp.port_retries=0",
-            "--ServerApp.ip=127.0.0.1", f"--ServerApp.root_dir={self.workdir}",
-            f"--IdentityProvider.token={TOKEN}",
-            "--ServerApp.jpserver_extensions=jupyter_qiskit_runtime=True",
-            f"--QiskitRuntimeApp.db_path={self.db_path}",
-            f"--QiskitRuntimeApp.pool_size={POOL_SIZE}",
-            f"--QiskitRuntimeApp.prestart_workers={POOL_SIZE}",
-        ]  # fmt: skip
-        import requests
-
-        self._log = (self.workdir / "server.log").open("ab")
-        started = time.monotonic()
-        self.process = subprocess.Popen(args, env=env, stdout=self._log, stderr=subprocess.STDOUT)
-        while time.monotonic() - started < 120:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"The server exited early:\n{self.log_text()[-3000:]}")
-            try:
-                answer = requests.get(
-                    self.api, headers={"Authorization": f"token {TOKEN}"}, timeout=2
-                )
-                if answer.status_code == 200:
-                    return time.monotonic() - started
-            except requests.ConnectionError:
-                pass
-            time.sleep(0.02)
-        self.stop()
-        raise RuntimeError(f"The server did not start:\n{self.log_text()[-3000:]}")
-
-    def worker_pids(self) -> list[int]:
-        """The server's child processes (its job workers)."""
-        import psutil
-
-        assert self.process is not None
-        return [p.pid for p in psutil.Process(self.process.pid).children(recursive=True)]
-
-    def kill(self) -> None:
-        """SIGKILL the server process (not its workers), and reap it."""
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(30)
-        self.process = None
-        self._log.close()
-
-    def stop(self) -> None:
-        """Stop the server cleanly (SIGTERM), if it runs."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(60)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
-        self.process = None
-        if self._log is not None:
-            self._log.close()
-
-    def log_text(self) -> str:
-        return (self.workdir / "server.log").read_text(errors="replace")
+#: The server's options: two job slots, each with a warm worker.
+SERVER_OPTIONS = (
+    f"--QiskitRuntimeApp.pool_size={POOL_SIZE}",
+    f"--QiskitRuntimeApp.prestart_workers={POOL_SIZE}",
+)
 
 
 # -- the clients --------------------------------------------------------------------------------
@@ -389,10 +301,11 @@ def main() -> None:
     import psutil
     import requests
 
-    with tempfile.TemporaryDirectory(prefix="jqr-soak-") as tmp:
-        server = SoakServer(Path(tmp), free_port())
-        progress(f"soak: starting the server on port {server.port}")
-        first_start = server.start()
+    # Its API polled every 20 ms, for the time to its first answer after the restart.
+    server = BenchmarkServer(TOKEN, *SERVER_OPTIONS, poll=0.02, stop_timeout=60)
+    progress(f"soak: starting the server on port {server.port}")
+    with server:
+        first_start = server.start_seconds
         ctx = multiprocessing.get_context("spawn")
         accepted = ctx.Value("i", 0)
         pipes: list[Connection] = []
@@ -438,7 +351,7 @@ def main() -> None:
             orphans = [pid for pid in workers if psutil.pid_exists(pid)]
             progress("soak: clients done; checking every accepted job")
             session = requests.Session()
-            session.headers.update({"Authorization": f"token {TOKEN}"})
+            session.headers.update(server.headers)
             last_final: datetime | None = None
             reran = 0
             for job_id in interrupted:
@@ -471,7 +384,6 @@ def main() -> None:
             for pid in orphans:  # the killed server's workers, started by this run
                 if psutil.pid_exists(pid):
                     os.kill(pid, signal.SIGKILL)
-            server.stop()
 
     records = [record for report in reports for record in report.records]
     counts: Counter[str] = Counter()
@@ -552,15 +464,7 @@ def main() -> None:
             "",
         ),
     ]
-    section = Section(
-        key="soak",
-        title="Soak",
-        body="\n".join(body),
-        targets=targets,
-        seconds=time.perf_counter() - started,
-        quick=args.quick,
-    )
-    emit(section, args)
+    finish(args, started, "soak", "Soak", body, targets)
 
 
 if __name__ == "__main__":

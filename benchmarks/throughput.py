@@ -50,12 +50,11 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.report import (  # noqa: E402
     STATS_ALIGN,
-    Section,
     Stats,
     Target,
     add_common_arguments,
     durable_commit,
-    emit,
+    finish,
     progress,
     ratio,
     stats_header,
@@ -432,15 +431,7 @@ def main() -> None:
             "see the first errors above" if all_errors else "",
         ),
     ]
-    section = Section(
-        key="throughput",
-        title="Throughput",
-        body="\n".join(body_text),
-        targets=targets,
-        seconds=time.perf_counter() - started,
-        quick=args.quick,
-    )
-    emit(section, args)
+    finish(args, started, "throughput", "Throughput", body_text, targets)
 
 
 if __name__ == "__main__":

@@ -20,6 +20,9 @@ from pathlib import Path
 
 #: Where the API reference lives, relative to ``{base_url}qiskit-runtime``.
 DOCS_PATH = "/v1/docs"
+#: The folders under the page that hold the files it loads: Swagger UI's, and this package's.
+SWAGGER_UI_FOLDER = "swagger-ui"
+PAGE_FILES_FOLDER = "static"
 #: The files of Swagger UI that the page loads, served under ``{DOCS_PATH}/swagger-ui/``.
 SWAGGER_UI_FILES = (
     "swagger-ui-bundle.js",
@@ -91,25 +94,33 @@ def assets_version() -> str:
     return f"{__version__}-{swagger}"
 
 
+def page_files() -> list[tuple[str, Path]]:
+    """Every file the page loads: its path relative to the page (``swagger-ui/...`` and
+    ``static/...``), and the file."""
+    swagger = swagger_ui_dir()
+    return [(f"{SWAGGER_UI_FOLDER}/{name}", swagger / name) for name in SWAGGER_UI_FILES] + [
+        (f"{PAGE_FILES_FOLDER}/{name}", PAGE_FILES_DIR / name) for name in PAGE_FILES
+    ]
+
+
 def render_page(
+    page_url: str,
     openapi_url: str,
-    swagger_url: str,
-    static_url: str,
     *,
     try_it_out: bool = True,
-    version: str | None = None,
     subtitle: str = "Qiskit Runtime REST API",
 ) -> str:
-    """The page's HTML: Swagger UI for the document at ``openapi_url``, its files loaded from
-    ``swagger_url`` and ``static_url`` (no trailing slashes) and nowhere else. ``try_it_out``
-    false renders a read-only reference (for a site that has no server to ask)."""
-    query = f"?v={version}" if version else ""
+    """The page's HTML: Swagger UI for the document at ``openapi_url``, its files (``page_files``)
+    loaded from under ``page_url`` (empty: relative to the page) and nowhere else, with this
+    release's ``assets_version``. ``try_it_out`` false renders a read-only reference (for a site
+    that has no server to ask)."""
+    folder = f"{page_url.rstrip('/')}/" if page_url else ""
     return _PAGE.format(
         title=html.escape(f"{subtitle} · jupyter-qiskit-runtime"),
         subtitle=html.escape(subtitle),
         openapi=html.escape(openapi_url),
-        swagger=html.escape(swagger_url),
-        static=html.escape(static_url),
-        version=html.escape(query),
+        swagger=html.escape(folder + SWAGGER_UI_FOLDER),
+        static=html.escape(folder + PAGE_FILES_FOLDER),
+        version=html.escape(f"?v={assets_version()}"),
         try_it_out="true" if try_it_out else "false",
     )

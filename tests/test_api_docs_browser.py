@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from .servers import ServerProcess
-from .test_browser import PAGE_MS, artifacts_dir, chromium_executable, sync_playwright
+from .test_browser import PAGE_MS, artifacts_dir, chromium, screenshot_on_failure
 
 #: The job endpoints the page must list (path as Swagger UI shows it).
 JOB_PATHS = (
@@ -62,23 +62,16 @@ def test_api_reference_renders_and_tries_requests_with_the_jupyter_session(
     """The page lists the job endpoints; a GET and a POST through "Try it out" answer 2xx; a
     POST without the XSRF header is refused; every request stays on the server; no CSP
     violation is reported."""
-    if sync_playwright is None:
-        pytest.fail("The browser test needs Playwright's Python package: pip install -e '.[test]'.")
-    executable = chromium_executable()
     origin = f"http://127.0.0.1:{docs_server.port}/"
     requested: list[str] = []
     console: list[str] = []
     started = time.monotonic()
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=executable,
-            args=["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"],
-        )
+    with chromium() as browser:
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.set_default_timeout(PAGE_MS)
         page.on("request", lambda request: requested.append(request.url))
         page.on("console", lambda message: console.append(f"{message.type}: {message.text}"))
-        try:
+        with screenshot_on_failure(page, "api-docs-failed.png", capsys, console):
             page.goto(f"{docs_server.api}/docs?token={docs_server.token}")
             page.locator(".opblock").first.wait_for()
             assert "Qiskit Runtime API" in page.locator(".info .title").inner_text()
@@ -109,14 +102,6 @@ def test_api_reference_renders_and_tries_requests_with_the_jupyter_session(
             created = page.locator("[id$='-create_session'] .live-responses-table").first
             created.scroll_into_view_if_needed()
             shot = page.screenshot(full_page=False)
-        except BaseException:
-            failed = artifacts_dir() / "api-docs-failed.png"
-            page.screenshot(path=str(failed), full_page=True)
-            with capsys.disabled():
-                print(f"\nscreenshot of the failure: {failed}\nconsole: {console}")
-            raise
-        finally:
-            browser.close()
     elsewhere = [url for url in requested if not url.startswith(origin)]
     assert not elsewhere, elsewhere
     assert any(url.endswith("openapi.json") for url in requested), requested
@@ -130,17 +115,8 @@ def test_api_reference_renders_and_tries_requests_with_the_jupyter_session(
 
 def test_the_page_needs_a_login_in_the_browser_too(docs_server: ServerProcess) -> None:
     """Without the token the browser lands on Jupyter's login page, not on the API."""
-    if sync_playwright is None:
-        pytest.fail("The browser test needs Playwright's Python package: pip install -e '.[test]'.")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=chromium_executable(),
-            args=["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"],
-        )
-        try:
-            page = browser.new_page()
-            page.goto(f"{docs_server.api}/docs")
-            assert "/login" in page.url
-            assert page.locator(".opblock").count() == 0
-        finally:
-            browser.close()
+    with chromium() as browser:
+        page = browser.new_page()
+        page.goto(f"{docs_server.api}/docs")
+        assert "/login" in page.url
+        assert page.locator(".opblock").count() == 0

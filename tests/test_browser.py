@@ -16,6 +16,7 @@ import re
 import shutil
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -117,24 +118,52 @@ def artifacts_dir() -> Path:
     return directory
 
 
+@contextmanager
+def chromium() -> Iterator[Any]:
+    """Headless Chromium driven by Playwright, closed at the end; the test fails, saying how to
+    get them, if Playwright's Python package or Chromium is missing."""
+    if sync_playwright is None:
+        pytest.fail("The browser test needs Playwright's Python package: pip install -e '.[test]'.")
+    executable = chromium_executable()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=executable,
+            args=["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"],
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@contextmanager
+def screenshot_on_failure(
+    page: Any, name: str, capsys: pytest.CaptureFixture[str], console: list[str] | None = None
+) -> Iterator[None]:
+    """On a failure, a full-page screenshot ``name`` in ``artifacts_dir()``, named in the run's
+    output (with the browser's ``console`` messages, if given)."""
+    try:
+        yield
+    except BaseException:
+        failed = artifacts_dir() / name
+        page.screenshot(path=str(failed), full_page=True)
+        with capsys.disabled():
+            shown = "" if console is None else f"\nconsole: {console}"
+            print(f"\nscreenshot of the failure: {failed}{shown}")
+        raise
+
+
 def test_quickstart_in_jupyterlab_shows_the_job_completed_in_the_panel(
     lab: ServerProcess, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Run All in JupyterLab: every cell runs, the panel lists the quickstart's Bell job and
     shows it Completed, and its details show the histogram; the screenshot is kept (on a
     failure too, as job-panel-failed.png)."""
-    if sync_playwright is None:
-        pytest.fail("The browser test needs Playwright's Python package: pip install -e '.[test]'.")
-    executable = chromium_executable()
     started = time.monotonic()
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=executable,
-            args=["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"],
-        )
+    with chromium() as browser:
         page = browser.new_page(viewport={"width": 1500, "height": 1100})
         page.set_default_timeout(PAGE_MS)
-        try:
+        with screenshot_on_failure(page, "job-panel-failed.png", capsys):
             page.goto(f"{lab.url}lab/tree/{NOTEBOOK.name}?token={lab.token}")
             page.wait_for_function(KERNEL_READY)
             run_all(page)
@@ -159,14 +188,6 @@ def test_quickstart_in_jupyterlab_shows_the_job_completed_in_the_panel(
             page.locator(".qrt-details .qrt-histogram").wait_for()
             page.locator(".qrt-panel").scroll_into_view_if_needed()
             shot = page.screenshot(full_page=True)
-        except BaseException:
-            failed = artifacts_dir() / "job-panel-failed.png"
-            page.screenshot(path=str(failed), full_page=True)
-            with capsys.disabled():
-                print(f"\nscreenshot of the failure: {failed}")
-            raise
-        finally:
-            browser.close()
     targets = (tmp_path / "job-panel.png", artifacts_dir() / "job-panel.png")
     for target in targets:
         target.write_bytes(shot)

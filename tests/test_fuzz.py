@@ -51,7 +51,7 @@ import time
 import urllib.parse
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -67,6 +67,7 @@ from qiskit import QuantumCircuit
 from schemathesis.checks import CHECKS
 from schemathesis.core.failures import FailureGroup
 
+from jupyter_qiskit_runtime.handlers.query import parse_time
 from jupyter_qiskit_runtime.models import PROGRAM_IDS
 from jupyter_qiskit_runtime.openapi import ROUTES, openapi_document
 from jupyter_qiskit_runtime.openapi.parameters import cursor_schema
@@ -143,17 +144,8 @@ class Rule:
 
 
 def _time(value: Any) -> datetime | None:
-    """A query argument as the server reads a time (``handlers/query.py``), or ``None``."""
-    if not isinstance(value, str):
-        return None
-    text = value
-    if len(text) > 6 and text[-6] == " " and text[-3] == ":":
-        text = f"{text[:-6]}+{text[-5:]}"
-    try:
-        moment = datetime.fromisoformat(text)
-        return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
-    except (ValueError, OverflowError):
-        return None
+    """A query argument as the server reads a time, or ``None``."""
+    return parse_time(value) if isinstance(value, str) else None
 
 
 def _empty_time_range(case: Any, hints: Hints) -> bool:
@@ -405,46 +397,50 @@ def _with(container: dict[str, Any], name: str, choice: st.SearchStrategy[Any]) 
     return choice.map(lambda value: {**container, name: value})
 
 
+def _real_values(
+    values: Any, choices_by_name: dict[str, tuple[list[Any], Callable[[Any], bool]]]
+) -> st.SearchStrategy[Any]:
+    """Generated path parameters or query arguments, each value named in ``choices_by_name``
+    maybe replaced by one of its real choices (``_maybe``)."""
+    strategy: st.SearchStrategy[Any] = st.just(values)
+    if not isinstance(values, dict):
+        return strategy
+    for name, (choices, valid) in choices_by_name.items():
+        if name in values:
+            value = values[name]
+            strategy = strategy.flatmap(
+                lambda d, n=name, v=value, c=choices, ok=valid: _with(d, n, _maybe(v, c, ok))
+            )
+    return strategy
+
+
 def register_hints(schema: Any, hints: Hints) -> None:
     """Give the schema's generation the real values to choose among."""
 
     @schema.hook("flatmap_path_parameters")
     def real_ids(ctx: Any, parameters: Any) -> st.SearchStrategy[Any]:
-        if not isinstance(parameters, dict):
-            return st.just(parameters)
-        strategy: st.SearchStrategy[Any] = st.just(parameters)
-        for name, choices, valid in (
-            ("job_id", hints.job_ids, _VALID_ID),
-            ("session_id", hints.session_ids, _VALID_ID),
-            ("name", hints.backends, lambda v: isinstance(v, str)),
-        ):
-            if name in parameters:
-                value = parameters[name]
-                strategy = strategy.flatmap(
-                    lambda p, n=name, v=value, c=choices, ok=valid: _with(p, n, _maybe(v, c, ok))
-                )
-        return strategy
+        return _real_values(
+            parameters,
+            {
+                "job_id": (hints.job_ids, _VALID_ID),
+                "session_id": (hints.session_ids, _VALID_ID),
+                "name": (hints.backends, lambda v: isinstance(v, str)),
+            },
+        )
 
     @schema.hook("flatmap_query")
     def real_query_values(ctx: Any, query: Any) -> st.SearchStrategy[Any]:
-        if not isinstance(query, dict):
-            return st.just(query)
-        choices_by_name: dict[str, tuple[list[Any], Callable[[Any], bool]]] = {
-            "backend": (hints.backends, _VALID_TEXT),
-            "session_id": (hints.session_ids, _VALID_TEXT),
-            "calibration_id": (hints.calibration_ids, lambda v: isinstance(v, str)),
-            "since": (hints.change_cursors, _VALID_CHANGE_CURSOR),
-            "next": (hints.page_cursors, _VALID_PAGE_CURSOR),
-            "previous": (hints.page_cursors, _VALID_PAGE_CURSOR),
-        }
-        strategy: st.SearchStrategy[Any] = st.just(query)
-        for name, (choices, valid) in choices_by_name.items():
-            if name in query:
-                value = query[name]
-                strategy = strategy.flatmap(
-                    lambda q, n=name, v=value, c=choices, ok=valid: _with(q, n, _maybe(v, c, ok))
-                )
-        return strategy
+        return _real_values(
+            query,
+            {
+                "backend": (hints.backends, _VALID_TEXT),
+                "session_id": (hints.session_ids, _VALID_TEXT),
+                "calibration_id": (hints.calibration_ids, lambda v: isinstance(v, str)),
+                "since": (hints.change_cursors, _VALID_CHANGE_CURSOR),
+                "next": (hints.page_cursors, _VALID_PAGE_CURSOR),
+                "previous": (hints.page_cursors, _VALID_PAGE_CURSOR),
+            },
+        )
 
     @schema.hook("flatmap_body")
     def real_bodies(ctx: Any, body: Any) -> st.SearchStrategy[Any]:

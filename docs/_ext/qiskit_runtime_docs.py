@@ -180,35 +180,22 @@ def write_rest_reference(app: Sphinx, exception: BaseException | None) -> None:
     """The OpenAPI document and Swagger UI in ``rest-api/`` of the HTML output."""
     if exception is not None or app.builder.format != "html":
         return
-    from jupyter_qiskit_runtime.api_docs import (
-        PAGE_FILES,
-        PAGE_FILES_DIR,
-        SWAGGER_UI_FILES,
-        assets_version,
-        render_page,
-        swagger_ui_dir,
-    )
+    from jupyter_qiskit_runtime.api_docs import page_files, render_page
     from jupyter_qiskit_runtime.openapi import openapi_document
 
     target = Path(app.outdir) / REST_DIR
-    for folder, names, source in (
-        ("swagger-ui", SWAGGER_UI_FILES, swagger_ui_dir()),
-        ("static", PAGE_FILES, PAGE_FILES_DIR),
-    ):
-        (target / folder).mkdir(parents=True, exist_ok=True)
-        for name in names:
-            shutil.copyfile(source / name, target / folder / name)
+    for relative, source in page_files():
+        (target / relative).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target / relative)
     document = openapi_document("/")
     document["servers"] = [
         {"url": "/qiskit-runtime", "description": "A Jupyter server at its base URL."}
     ]
     (target / "openapi.json").write_text(json.dumps(document, indent=1), encoding="utf-8")
     page = render_page(
+        "",
         "openapi.json",
-        "swagger-ui",
-        "static",
         try_it_out=False,
-        version=assets_version(),
         subtitle="Qiskit Runtime REST API (read-only: a running server serves it at "
         "{base_url}qiskit-runtime/v1/docs, with Try it out)",
     )

@@ -20,8 +20,9 @@ from ..api_docs import (
     DOCS_PATH,
     PAGE_FILES,
     PAGE_FILES_DIR,
+    PAGE_FILES_FOLDER,
     SWAGGER_UI_FILES,
-    assets_version,
+    SWAGGER_UI_FOLDER,
     render_page,
     swagger_ui_dir,
 )
@@ -68,12 +69,9 @@ class ApiDocsHandler(RuntimeHandler):
     def get(self) -> None:
         """The page; it also sets Jupyter's ``_xsrf`` cookie that its requests send back."""
         self.xsrf_token  # noqa: B018 (reading it sets the cookie)
-        docs = url_path_join(self.base_url, "qiskit-runtime", DOCS_PATH)
         page = render_page(
-            openapi_url=api_links(self.base_url)["openapi"],
-            swagger_url=url_path_join(docs, "swagger-ui"),
-            static_url=url_path_join(docs, "static"),
-            version=assets_version(),
+            url_path_join(self.base_url, "qiskit-runtime", DOCS_PATH),
+            api_links(self.base_url)["openapi"],
         )
         self.set_header("Cache-Control", "no-cache")
         self.finish(page, set_content_type="text/html; charset=utf-8")
@@ -131,6 +129,6 @@ def _choice(names: tuple[str, ...]) -> str:
 
 default_handlers = [
     (rf"{DOCS_PATH}/?", ApiDocsHandler),
-    (rf"{DOCS_PATH}/swagger-ui/{_choice(SWAGGER_UI_FILES)}", SwaggerUIAssetHandler),
-    (rf"{DOCS_PATH}/static/{_choice(PAGE_FILES)}", PageAssetHandler),
+    (rf"{DOCS_PATH}/{SWAGGER_UI_FOLDER}/{_choice(SWAGGER_UI_FILES)}", SwaggerUIAssetHandler),
+    (rf"{DOCS_PATH}/{PAGE_FILES_FOLDER}/{_choice(PAGE_FILES)}", PageAssetHandler),
 ]

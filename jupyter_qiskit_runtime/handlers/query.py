@@ -125,26 +125,34 @@ def choice_argument(
     return raw
 
 
-def time_argument(handler: web.RequestHandler, name: str) -> datetime | None:
-    """An ISO 8601 date and time as an aware UTC datetime; one without an offset is UTC.
+def parse_time(text: str) -> datetime | None:
+    """An ISO 8601 date and time as an aware UTC datetime (one without an offset is UTC);
+    ``None`` if ``text`` is not one.
 
     A ``+`` of an offset that was not percent-encoded in the URL arrives as a space; it is read
     as the ``+`` it was.
     """
-    raw = _scalar(handler, name)
-    if raw is None:
-        return None
-    text = raw
     if len(text) > 6 and text[-6] == " " and text[-3] == ":":
         text = f"{text[:-6]}+{text[-5:]}"
     try:
         moment = datetime.fromisoformat(text)
         return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
     except (ValueError, OverflowError):
+        return None
+
+
+def time_argument(handler: web.RequestHandler, name: str) -> datetime | None:
+    """An ISO 8601 date and time as an aware UTC datetime (``parse_time``)."""
+    raw = _scalar(handler, name)
+    if raw is None:
+        return None
+    moment = parse_time(raw)
+    if moment is None:
         raise InvalidRequestError(
             f"The query argument '{name}' must be an ISO 8601 date and time such as "
             f"{TIMESTAMP_EXAMPLE}, not '{raw}'."
-        ) from None
+        )
+    return moment
 
 
 def time_range(handler: web.RequestHandler) -> tuple[datetime | None, datetime | None]:
