@@ -59,7 +59,7 @@ docs: $(VENV)/.installed-docs
 	$(DOCS_BUILD)
 
 # Every scenario in benchmarks/ (each starts and stops its own Jupyter server on 127.0.0.1), put
-# together in docs/benchmarks.md; about 20 minutes on 2 cores. `make benchmarks BENCH_ARGS=--quick`
+# together in docs/benchmarks.md; about 30 minutes on 2 cores. `make benchmarks BENCH_ARGS=--quick`
 # checks the scripts in a few minutes (BENCH_ARGS="--only latency,memory" runs some). Not in CI.
 .PHONY: benchmarks
 BENCH_ARGS ?=

@@ -33,7 +33,13 @@ from benchmarks.report import Section, Target, machine, sentence  # noqa: E402
 #: The scenarios, in the order of the report: (key, script, title).
 SCENARIOS = [
     ("latency", "latency.py", "Latency"),
+    ("variational", "variational.py", "Variational loop"),
     ("throughput", "throughput.py", "Throughput"),
+    ("idle_qubits", "idle_qubits.py", "Idle qubits"),
+    ("worker_profile", "worker_profile.py", "Worker overhead, step by step"),
+    ("backends_listing", "backends_listing.py", "Backend listing and least_busy"),
+    ("noisy_wide", "noisy_wide.py", "Wide noisy circuits"),
+    ("mitigation", "mitigation.py", "Error mitigation"),
     ("scale", "scale.py", "Scale"),
     ("responsiveness", "responsiveness.py", "Responsiveness"),
     ("memory", "memory.py", "Memory"),
@@ -148,8 +154,11 @@ def document(sections: list[Section], info: dict[str, str], quick: bool, seconds
         "Each scenario is a script in `benchmarks/` that starts its own Jupyter server with the "
         "extension on 127.0.0.1 and stops it, and can be run alone (it prints its section). "
         "Every figure is a median with its minimum, maximum and number of runs, next to the "
-        "ratio to its baseline measured in the same run. The targets are those of issue 8; a "
-        "miss is listed with what bounds it. CI does not run the benchmarks." + mode,
+        "ratio to its baseline measured in the same run. The latency, throughput, CPU and "
+        "idle-qubit targets are those of issue 13 (they replace issue 8's), the backend "
+        "listing's and the wide noisy circuit's those of issue 15, the error mitigation's that "
+        "of issue 18; a miss is listed with what bounds it. `benchmarks/server_profile.py` "
+        "profiles the server process on a burst. CI does not run the benchmarks." + mode,
         "",
         "## Machine",
         "",

@@ -23,11 +23,11 @@ from .credentials_file import (
     write_credentials_file,
 )
 from .handlers import default_handlers
-from .runtime.catalog import BackendCatalog
+from .runtime.catalog import DEFAULT_DEVICE_EXECUTOR, BackendCatalog
 from .runtime.config import RuntimeConfig
 from .runtime.executor_config import configure_executors
 from .runtime.qiskit_runtime import QiskitRuntime
-from .runtime.store import JOURNAL_MODES
+from .runtime.store import JOURNAL_CHOICES
 from .runtime.tokens import TokenIdentity, TokenIssuer
 
 #: Where the API lives, relative to the server's base_url.
@@ -88,12 +88,15 @@ class QiskitRuntimeApp(ExtensionApp):
         Empty means `<jupyter data dir>/qiskit_runtime/jobs.sqlite3`.""",
     )
     journal_mode = Enum(
-        list(JOURNAL_MODES),
-        default_value="DELETE",
+        list(JOURNAL_CHOICES),
+        default_value="AUTO",
         config=True,
-        help="""SQLite journal mode of the job database. The default, DELETE, is safe on a
-        network-mounted home directory (common under JupyterHub). WAL is faster but needs the
-        database on a local disk.""",
+        help="""SQLite journal mode of the job database. AUTO (the default) uses WAL, which
+        makes a job cost fewer and cheaper disk writes, where the database is on a local file
+        system, and DELETE where it is on a network file system (NFS, SMB/CIFS, sshfs, Lustre,
+        GPFS, ...: common for home directories under JupyterHub), on which WAL is unsafe. The
+        server logs which it chose and why. WAL or DELETE forces that mode (TRUNCATE and PERSIST
+        are rollback journals too). See docs/architecture.md.""",
     )
     max_payload_bytes = Int(
         100 * 2**20,
@@ -128,8 +131,10 @@ class QiskitRuntimeApp(ExtensionApp):
         and then every 0.5 s (0.1 s in a session), so without this wait a job that takes
         milliseconds costs half a second. The wait holds no thread and does not block the server;
         a longer job is answered when it reaches this age, and its submission is never delayed.
-        0 answers at once. (connect() waits for jobs through GET /jobs/{id}/wait instead, which
-        does not depend on this.)""",
+        0 answers at once. It also bounds how long POST /jobs holds its answer for a client that
+        asks with `Prefer: wait=N` (connect() does) until the job is final, so that a quick job
+        costs that client one request; connect() waits for longer jobs through
+        GET /jobs/{id}/wait, which does not depend on this.""",
     )
     executors = Dict(
         {},
@@ -156,6 +161,16 @@ class QiskitRuntimeApp(ExtensionApp):
         command line give the whole mapping as JSON, or one executor per option:
         --QiskitRuntimeApp.executors aer_fast='{"type": "aer", "noise": false}'.
         See docs/executors.md.""",
+    )
+    device_executor = Unicode(
+        DEFAULT_DEVICE_EXECUTOR,
+        config=True,
+        help="""The executor that runs IBM device names: each fake backend that copies an IBM
+        device (fake_kingston copies ibm_kingston) also answers to the device's name, as
+        fake_kingston@<this executor>, so that code naming a device (service.backend(
+        "ibm_kingston")) runs unchanged. The device names are listed as backends of their own;
+        their jobs and sessions are recorded on the virtual backend. Empty, or an executor
+        this server does not run: no device names. See docs/backends.md.""",
     )
     shutdown_timeout = Float(
         10.0,
@@ -196,7 +211,13 @@ class QiskitRuntimeApp(ExtensionApp):
             activity["qiskit_runtime"] = datetime.now(UTC)
 
         setup = configure_executors(self.executors, self.log)
-        catalog = BackendCatalog(setup.executors, setup.unavailable)
+        catalog = BackendCatalog(setup.executors, setup.unavailable, self.device_executor)
+        if self.device_executor and catalog.device_executor is None:
+            self.log.warning(
+                "No IBM device names: QiskitRuntimeApp.device_executor '%s' is not an executor "
+                "of this server.",
+                self.device_executor,
+            )
         self.runtime = QiskitRuntime(config, self.log, catalog=catalog, on_activity=on_activity)
         self.tokens = TokenIssuer(serverapp.cookie_secret, self.token_lifetime)
         self.runtime.start()

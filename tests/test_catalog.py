@@ -105,25 +105,105 @@ def test_fake_backend_properties_are_named_after_the_virtual_backend(catalog) ->
 
 
 def test_status_and_summaries(catalog) -> None:
-    """Status and the listing report the queue lengths they are given, and only summary fields;
-    status also names the executor and its unfinished jobs over all its backends."""
+    """Status and the listing report, as the queue length, the unfinished jobs of every
+    executor that shares the backend's resource (here all share the worker pool), and only
+    summary fields; status also names the executor and its own unfinished jobs."""
     lengths = {"fake_manila@aer": 3, "fake_kyiv@aer": 2, "fake_manila@aer_ideal": 7}
     status = catalog.status("fake_manila@aer", lengths)
-    assert status["state"] is True and status["length_queue"] == 3
+    assert status["state"] is True and status["length_queue"] == 12
     assert status["executor"] == "aer" and status["executor_queue_length"] == 5
     summaries = {s["name"]: s for s in catalog.summaries({"ideal_5q@aer_ideal": 2})}
     assert summaries["ideal_5q@aer_ideal"]["queue_length"] == 2
-    assert summaries["fake_manila@aer"]["queue_length"] == 0
+    assert summaries["fake_manila@aer"]["queue_length"] == 2
     assert summaries["fake_manila@aer"]["qubits"] == 5
+    assert summaries["fake_manila@aer"]["physical_qubits"] == 5
     assert set(summaries["fake_manila@aer"]) == {
         "name",
         "qubits",
+        "physical_qubits",
         "status",
         "queue_length",
         "executor",
+        "runs_as",
     }
     with pytest.raises(BackendNotFoundError):
         catalog.status("fake_nowhere@aer", {})
+
+
+def test_a_gpu_executor_queues_apart_from_the_worker_pool(fake_names) -> None:
+    """Executors that share a resource (a GPU's concurrency key) count each other's jobs, and
+    not the worker pool's; the pool's executors count each other's."""
+    pool = ConfiguredExecutor("aer", True, "CPU")
+    gpu = ConfiguredExecutor("gpu", False, "GPU", concurrency_key="gpu:0", max_concurrent_jobs=1)
+    gpu_too = ConfiguredExecutor("gpu2", True, "GPU", concurrency_key="gpu:0")
+    catalog = BackendCatalog(executors=(pool, gpu, gpu_too))
+    lengths = {"fake_manila@aer": 4, "fake_manila@gpu": 1, "fake_kyiv@gpu2": 2}
+    assert catalog.pending_work(lengths) == {"aer": 4, "gpu": 3, "gpu2": 3}
+    assert catalog.status("ibm_kyiv", lengths)["length_queue"] == 4
+
+
+def test_device_names_resolve_to_the_device_executor(catalog, fake_names) -> None:
+    """Each fake backend whose configuration names an IBM device (ibm_*, ibmq_*) answers to
+    that name on the device executor: it resolves, answers configuration and properties under
+    its own name with the virtual backend's calibration, and is listed."""
+    devices = catalog.device_names()
+    assert len(devices) >= 60
+    assert devices["ibm_kingston"] == "fake_kingston@aer"
+    assert devices["ibmq_manila"] == "fake_manila@aer"
+    assert all(alias.startswith("ibm") and "@" not in alias for alias in devices)
+    assert not set(devices) & set(catalog.names())
+    assert catalog.resolve("ibm_kingston") == "fake_kingston@aer"
+    assert catalog.resolve("fake_kingston@aer_ideal") == "fake_kingston@aer_ideal"
+    assert catalog.get("ibm_kingston") is catalog.get("fake_kingston@aer")
+    conf = catalog.configuration("ibm_kingston")
+    assert conf["backend_name"] == "ibm_kingston"
+    assert "fake_kingston@aer" in conf["description"]
+    assert conf["calibration_id"] == catalog.calibration_id("fake_kingston@aer")
+    assert {k: v for k, v in conf.items() if k not in ("backend_name", "description")} == {
+        k: v
+        for k, v in catalog.configuration("fake_kingston@aer").items()
+        if k not in ("backend_name", "description")
+    }
+    props = catalog.properties("ibmq_manila")
+    assert props is not None and props["backend_name"] == "ibmq_manila"
+    assert props["qubits"] == catalog.properties("fake_manila@aer")["qubits"]  # type: ignore[index]
+    listed = {s["name"]: s for s in catalog.summaries({})}
+    assert listed["ibm_kingston"]["runs_as"] == "fake_kingston@aer"
+    assert listed["ibm_kingston"]["qubits"] == 156
+    with pytest.raises(BackendNotFoundError, match="Did you mean ibm_kingston"):
+        catalog.get("ibm_kingstn")
+
+
+@pytest.mark.parametrize("device_executor", ["", "custatevec"])
+def test_no_device_names_without_their_executor(device_executor) -> None:
+    """With no device executor, or one the server does not run, there are no device names."""
+    catalog = BackendCatalog(device_executor=device_executor)
+    assert catalog.device_executor is None
+    assert catalog.device_names() == {}
+    with pytest.raises(BackendNotFoundError):
+        catalog.get("ibm_kingston")
+
+
+def test_device_names_follow_the_chosen_executor() -> None:
+    """The administrator's device executor runs the device names."""
+    catalog = BackendCatalog(device_executor="aer_ideal")
+    assert catalog.resolve("ibm_kingston") == "fake_kingston@aer_ideal"
+
+
+def test_listing_puts_the_soonest_backend_first(catalog) -> None:
+    """The listing's order is the documented tie-break of least_busy: noise-free before noisy,
+    wider before narrower, virtual backends before device names."""
+    listed = catalog.summaries({})
+    assert len(listed) == len(catalog.names()) + len(catalog.device_names())
+    executors = {e.name: e for e in catalog.executors}
+
+    def key(s: dict) -> tuple:
+        return (executors[s["executor"]].noisy, -s["qubits"], "@" not in s["name"])
+
+    keys = [key(s) for s in listed]
+    assert keys == sorted(keys)
+    assert listed[0]["qubits"] == max(s["qubits"] for s in listed)
+    assert not executors[listed[0]["executor"]].noisy
 
 
 @pytest.mark.parametrize(

@@ -60,8 +60,17 @@ SCRIPT = textwrap.dedent(
         program.append_circuit_item(measured)
         bits = Executor(mode=backend).run(program).result()[0]["meas"]
         executor_bell = bool(np.array_equal(bits[:, 0], bits[:, 1]))
+    device = service.backend("ibmq_manila")
+    on_device = SamplerV2(mode=device).run(
+        [transpile(bell.measure_all(inplace=False), backend=device, seed_transpiler=1)], shots=50
+    )
+    on_device.result()
+    usage = service.usage()
     print(json.dumps({
         "version": qiskit_ibm_runtime.__version__, "backends": len(names),
+        "device": [device.name, on_device.backend().name, device.physical_qubits],
+        "least_busy": service.least_busy(min_num_qubits=100).name,
+        "remaining_is_int": isinstance(usage["usage_remaining_seconds"], int),
         "counts": counts, "zz": evs, "status": status,
         "listed": sampled.job_id() in listed, "usage": service.usage(),
         "session": [session_counts, bool(session_id)], "batch": batch_counts,
@@ -90,11 +99,15 @@ def _check_full_use(outcome: dict) -> None:
     assert isinstance(outcome["usage"], dict)
     assert outcome["session"] == [50, True]
     assert outcome["batch"] == [20, 20]
+    assert outcome["device"] == ["ibmq_manila", "fake_manila@aer", 5]
+    assert outcome["least_busy"].endswith("@aer_ideal")
+    assert outcome["remaining_is_int"] is True
 
 
 def test_newest_supported_client_full_use(server: ServerProcess) -> None:
-    """The client this environment has (the newest supported): backends, jobs, usage, Session,
-    Batch, SamplerV2, EstimatorV2 and Executor through ``connect()``, in a fresh process."""
+    """The client this environment has (the newest supported): backends, IBM device names,
+    least_busy, jobs, usage, Session, Batch, SamplerV2, EstimatorV2 and Executor through
+    ``connect()``, in a fresh process."""
     outcome = _run_script(Path(sys.executable), server, {"PATH": os.environ["PATH"]})
     _check_full_use(outcome)
     assert outcome["executor_bell"] is True

@@ -4,19 +4,24 @@ from __future__ import annotations
 
 import copy
 import json
+import logging
 import os
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
+from typing import Any
 
 import jwt
 import pytest
 import requests
 from qiskit import transpile
-from qiskit_ibm_runtime import SamplerV2
+from qiskit_ibm_runtime import QiskitRuntimeService, SamplerV2
 from qiskit_ibm_runtime.exceptions import RuntimeJobNotFound
 
 from jupyter_qiskit_runtime import connect
+from jupyter_qiskit_runtime.kernel.client import LOCAL_INSTANCE
+from jupyter_qiskit_runtime.kernel.jupyter_service import GIVEN_TOKEN_NOTICE
 
 from .circuits import bell_circuit, sampler_job_body, slow_circuit
 from .rest import FINAL, RestClient
@@ -173,3 +178,90 @@ def test_the_client_never_holds_the_jupyter_token(server: ServerProcess) -> None
     held = [service._account.token, clone._api_client._session.auth.api_key]
     assert server.token not in held
     assert all(key.count(".") == 2 for key in held), "the client holds a JWT API key"
+
+
+@pytest.fixture
+def client_log() -> Iterator[list[logging.LogRecord]]:
+    """The records the client's loggers (``qiskit_ibm_runtime.*``) emit meanwhile."""
+    records: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    handler = Keep(logging.WARNING)
+    logger = logging.getLogger("qiskit_ibm_runtime")
+    logger.addHandler(handler)
+    yield records
+    logger.removeHandler(handler)
+
+
+def test_connect_is_quiet_and_the_clients_other_warnings_still_show(
+    server: ServerProcess, client_log: list[logging.LogRecord], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``connect()`` shows no "Loading account with the given token" notice; the client's
+    logger is not silenced: a stock service built next in the same process still shows it."""
+    connect(server.url, server.token)
+    assert not [r for r in client_log if GIVEN_TOKEN_NOTICE in r.getMessage()]
+    monkeypatch.setenv("IAM_URL", f"{server.url}qiskit-runtime/iam")
+    monkeypatch.setenv("QISKIT_FUNCTIONS_EXPERIMENTAL", "1")
+    QiskitRuntimeService(
+        channel="ibm_quantum_platform",
+        token=server.token,
+        url=f"{server.url}qiskit-runtime/v1",
+        instance=LOCAL_INSTANCE,
+        url_resolver=lambda url, *args: url,
+    )
+    notices = [r for r in client_log if GIVEN_TOKEN_NOTICE in r.getMessage()]
+    assert len(notices) == 1 and notices[0].levelno == logging.WARNING
+
+
+def test_a_connect_job_costs_one_or_two_requests(
+    server: ServerProcess, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A job through ``connect()`` sends its submission and at most one wait, which bring its
+    state and result: no usage, backend status, status poll or result download. (One request
+    when the job is final within the server's quick wait; the count does not depend on it.)"""
+    service = connect(server.url, server.token)
+    backend = service.backend("fake_manila@aer_ideal")
+    sampler = SamplerV2(mode=backend)
+    circuit = transpile(bell_circuit(), backend=backend)
+    sampler.run([circuit], shots=100).result()  # the backend's properties and status, once
+    sent: list[tuple[str, str]] = []
+    send = requests.Session.send
+
+    def counting(session: requests.Session, request: Any, **kwargs: Any) -> Any:
+        sent.append((request.method, request.path_url.split("?")[0].rsplit("/", 1)[-1]))
+        return send(session, request, **kwargs)
+
+    monkeypatch.setattr(requests.Session, "send", counting)
+    for _ in range(3):
+        job = sampler.run([circuit], shots=100)
+        assert sum(job.result()[0].data.meas.get_counts().values()) == 100
+    assert [s for s in sent if s[0] == "POST"] == [("POST", "jobs")] * 3
+    assert {path for method, path in sent if method == "GET"} <= {"wait"}
+    assert len(sent) <= 6
+    monkeypatch.undo()
+    assert job.result()[0].data.meas.num_shots == 100  # a second result() downloads it
+
+
+def test_wait_with_inline_result_gives_the_results_text(server: ServerProcess) -> None:
+    """``GET /jobs/{id}/wait`` with ``Prefer: inline-result`` carries a completed job's result
+    text as ``GET /results`` gives it, and says so in ``Preference-Applied``; a private job's
+    result is never inlined (it can be read once, by ``GET /results``)."""
+    rest = RestClient(server)
+    public = rest.submit(sampler_job_body("fake_manila@aer_ideal", bell_circuit()))
+    private = rest.submit(
+        {**sampler_job_body("fake_manila@aer_ideal", bell_circuit()), "private": True}
+    )
+    prefer = {**server.headers(), "Prefer": "inline-result"}
+    answers = {
+        job_id: requests.get(f"{server.api}/jobs/{job_id}/wait", headers=prefer, timeout=90)
+        for job_id in (public, private)
+    }
+    assert answers[public].json()["status"] == "Completed"
+    assert answers[public].headers["Preference-Applied"] == "inline-result"
+    assert answers[public].json()["result_inline"] == rest.get(f"jobs/{public}/results").text
+    assert answers[private].json()["status"] == "Completed"
+    assert "result_inline" not in answers[private].json()
+    assert "Preference-Applied" not in answers[private].headers

@@ -172,7 +172,9 @@ def test_unknown_executor_is_a_404_naming_the_executors(configured) -> None:
 def test_executor_concurrency_limit_holds_its_jobs_not_the_others(configured) -> None:
     """solo runs one job at a time: its second job waits while the first runs, though the pool
     has room, and a job of another executor submitted after it runs at once. Backend status and
-    GET /v1 count the executor's unfinished jobs."""
+    GET /v1 count the executor's unfinished jobs: a backend's queue length is what a new job on
+    it waits behind, every unfinished job of the executors that share its resource
+    (docs/backends.md)."""
     rest = RestClient(configured)
     blocker = rest.submit(sampler_job_body("ideal_20q@solo", endless_circuit(), shots=100_000))
     try:
@@ -182,7 +184,7 @@ def test_executor_concurrency_limit_holds_its_jobs_not_the_others(configured) ->
         assert rest.wait_for(other, FINAL)["state"]["status"] == "Completed"
         assert rest.status(waiting) == "Queued"
         status = rest.get("backends/ideal_5q@solo/status").json()
-        assert status["length_queue"] == 1
+        assert status["length_queue"] == 2
         assert status["executor"] == "solo" and status["executor_queue_length"] == 2
         listed = {e["name"]: e for e in rest.get("").json()["executors"]}
         assert listed["solo"]["queue_length"] == 2

@@ -87,11 +87,11 @@ BAD_REQUESTS = [
     _post(_job(session_id=3), 400, "'session_id' must be of type str", id="session-id-int"),
     _post(_job(program_id="qaoa"), 404, "'qaoa'", "sampler", "estimator", id="unknown-program"),
     _post(
-        _job(program_id="noise-learner"),
+        _job(program_id="circuit-runner"),
         404,
-        "does not run the program 'noise-learner'",
-        "sampler, estimator, executor",
-        id="noise-learner",
+        "does not run the program 'circuit-runner'",
+        "sampler, estimator, executor, noise-learner",
+        id="circuit-runner",
     ),
     _post(_job(program_id="calibrate"), 404, "'calibrate'", "executor", id="calibrate"),
     _post(

@@ -11,7 +11,8 @@ import pytest
 from jupyter_qiskit_runtime.runtime.errors import WaitLimitError
 from jupyter_qiskit_runtime.runtime.events import JobEvents
 from jupyter_qiskit_runtime.runtime.listing import list_changes
-from jupyter_qiskit_runtime.runtime.store import COMPLETED, QUEUED, JobRecord, JobStore, utc_now
+from jupyter_qiskit_runtime.runtime.records import COMPLETED, QUEUED, JobRecord, utc_now
+from jupyter_qiskit_runtime.runtime.store import JobStore
 
 
 def record(job_id: str, owner: str = "alice") -> JobRecord:

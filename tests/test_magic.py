@@ -4,6 +4,7 @@ real server process."""
 from __future__ import annotations
 
 import getpass
+import logging
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -50,18 +51,45 @@ def test_url_and_token_give_a_service_and_one_line_without_the_token(
     shell: InteractiveShell, namespace: dict, server: ServerProcess, capsys
 ) -> None:
     """``--url --token``: ``service`` is a ``QiskitRuntimeService``, no ``backend``; one line
-    names the server, the user, 142 backends and the executors, and neither the token nor the
+    names the server, the user, 206 backends and the executors, and neither the token nor the
     API key."""
     shell.run_line_magic("qiskit_runtime", f"--url {server.url} --token {server.token} --no-panel")
     line = one_line(capsys)
     service = namespace["service"]
     assert isinstance(service, QiskitRuntimeService) and "backend" not in namespace
     assert line == (
-        f"Connected to {server.url} as {getpass.getuser()}: 142 backends, executors aer, "
+        f"Connected to {server.url} as {getpass.getuser()}: 206 backends, executors aer, "
         "aer_ideal; `service` ready."
     )
     assert server.token not in line and service._account.token not in line
     assert service.backend("fake_manila@aer_ideal").num_qubits == 5
+
+
+def test_the_magic_shows_no_client_notice_and_leaves_the_clients_logger_on(
+    shell: InteractiveShell, namespace: dict, server: ServerProcess, capsys
+) -> None:
+    """``%qiskit_runtime`` prints its one line and nothing else: the client's notice that it
+    loads "the given token" is not emitted, while the client's logger still passes its other
+    warnings on."""
+    records: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    client_logger = logging.getLogger("qiskit_ibm_runtime")
+    handler = Keep(logging.WARNING)
+    client_logger.addHandler(handler)
+    try:
+        shell.run_line_magic(
+            "qiskit_runtime", f"--url {server.url} --token {server.token} --no-panel"
+        )
+        line = one_line(capsys)
+        logging.getLogger("qiskit_ibm_runtime.qiskit_runtime_service").warning("another warning")
+    finally:
+        client_logger.removeHandler(handler)
+    assert line.startswith("Connected to ")
+    assert [r.getMessage() for r in records] == ["another warning"]
 
 
 def test_environment_variables_backend_and_name(

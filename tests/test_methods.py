@@ -26,6 +26,7 @@ from jupyter_qiskit_runtime.execution.methods import (
     plan_simulation,
 )
 
+from .circuits import entangling_circuit
 from .scale_circuits import transpiled_ghz
 
 GIB = 2**30
@@ -236,7 +237,8 @@ def test_wide_entangling_circuit_is_refused_with_numbers() -> None:
     assert "1.64e+04 GiB for a statevector of 40 qubits" in message
     assert "matrix product state estimate" in message
     assert "the budget is 1 GiB" in message
-    assert "QiskitRuntimeApp.worker_memory_limit" in message
+    assert "at most 26 qubits" in message
+    assert "worker_memory_limit" not in message  # no machine has 1.64e+04 GiB
     unlimited = plan_simulation([qc], noisy=False, shots=100, budget_bytes=0)
     assert unlimited.method == "statevector"
     assert unlimited.memory_bytes == 16 * 2**40
@@ -314,20 +316,63 @@ def test_noisy_estimate_follows_aers_choice(shots: int, mid_measure: bool) -> No
         assert parallel <= plan.max_parallel_shots
 
 
-def test_noisy_simulation_over_budget_is_refused() -> None:
+def test_noisy_chain_over_budget_runs_on_matrix_product_states() -> None:
+    """A noisy 30-qubit chain (a GHZ with a T gate) needs a 16 GiB statevector: over a 1 GiB
+    budget it is planned on matrix product states, shot by shot, with the method set."""
     qc = QuantumCircuit(30)
     qc.h(0)
     qc.t(0)
     for q in range(29):
         qc.cx(q, q + 1)
     qc.measure_all()
+    plan = plan_simulation([qc], noisy=True, shots=100, budget_bytes=GIB)
+    assert plan.method == "matrix_product_state"
+    assert plan.run_options["method"] == "matrix_product_state"
+    assert plan.memory_bytes <= GIB and "max_parallel_threads" not in plan.run_options
+    assert "noisy statevector of 30 qubits would need 16 GiB" in plan.reason
+    assert "shot by shot" in plan.reason
+
+
+def test_wide_routed_ghz_is_measured_when_the_bound_is_too_loose() -> None:
+    """A GHZ routed on a heavy-hex device: the circuit-only bound reaches the cap (terabytes),
+    so the planner measures the bond dimension on one noise-free shot and plans noisy matrix
+    product states within the budget."""
+    circuit = transpiled_ghz("fake_sherbrooke", 1)
+    assert mps_memory_estimate(circuit) > 4 * GIB
+    plan = plan_simulation([circuit], noisy=True, shots=10, budget_bytes=4 * GIB)
+    assert plan.method == "matrix_product_state" and plan.memory_bytes < 2**30
+    assert "in a noise-free shot" in plan.reason
+
+
+def brickwork(num_qubits: int, layers: int) -> QuantumCircuit:
+    """Layers of ry rotations and cx on alternating neighbour pairs: the bond dimension doubles
+    every other layer (a volume-law state)."""
+    qc = QuantumCircuit(num_qubits)
+    for layer in range(layers):
+        for q in range(num_qubits):
+            qc.ry(0.9 + 0.37 * q + 0.11 * layer, q)
+        for q in range(layer % 2, num_qubits - 1, 2):
+            qc.cx(q, q + 1)
+    qc.measure_all()
+    return qc
+
+
+def test_noisy_entangling_circuit_is_refused_with_what_would_work() -> None:
+    """A circuit whose bond dimension reaches the probe's cap is refused; the message names the
+    ideal variant, how many noisy qubits fit, and raising the limit, which would do here."""
     with pytest.raises(SimulationRefused) as refused:
-        plan_simulation([qc], noisy=True, shots=100, budget_bytes=GIB)
+        plan_simulation([brickwork(24, 30)], noisy=True, shots=100, budget_bytes=64 * 2**20)
     message = str(refused.value)
-    assert "noisy simulation of 30 qubits needs about 16 GiB" in message
-    assert "the budget is 1 GiB" in message and "@aer_ideal" in message
-    small = QuantumCircuit(10)
-    small.h(range(10))
-    small.measure_all()
-    with pytest.raises(SimulationRefused, match="at most 1024 shots"):
-        plan_simulation([small], noisy=True, shots=5000, budget_bytes=2**20)
+    assert "noisy simulation of 24 qubits needs about 256 MiB" in message
+    assert "the budget is 64 MiB" in message and "@aer_ideal" in message
+    assert "at most 22 qubits with noise" in message
+    assert "bond dimension reaches 64 even without noise" in message
+    assert "raise QiskitRuntimeApp.worker_memory_limit to at least 256 MiB" in message
+
+
+def test_huge_refusal_never_advises_raising_the_limit() -> None:
+    """A noise-free circuit that no memory could hold is refused without that advice."""
+    with pytest.raises(SimulationRefused) as refused:
+        plan_simulation([entangling_circuit(80, 2)], noisy=False, shots=10, budget_bytes=GIB)
+    message = str(refused.value)
+    assert "worker_memory_limit" not in message and "at most 26 qubits" in message

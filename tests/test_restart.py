@@ -50,3 +50,22 @@ def test_jobs_survive_a_restart_mid_queue(tmp_path: Path, stop_signal: int, log_
             assert rest.wait_for(job_id, FINAL, timeout=180)["state"]["status"] == "Completed"
         assert rest.get(f"jobs/{finished}/results").content == result_before
         assert log_line in rest.get(f"jobs/{interrupted}/logs").text
+
+
+def test_a_job_answered_201_survives_a_kill_right_after(tmp_path: Path) -> None:
+    """``kill -9`` of the server the moment its 201 for a job arrives (no clean shutdown, no
+    chance to flush anything later), then a restart on the same database: every job that was
+    answered 201 is there, and runs. (The first job starts the one worker, which takes longer
+    than the submissions, so the jobs are still queued when the server dies.)"""
+    with one_slot_server(tmp_path) as first:
+        rest = RestClient(first)
+        answered = [
+            rest.submit(sampler_job_body("fake_manila@aer_ideal", bell_circuit())) for _ in range(4)
+        ]
+        first.stop(signal.SIGKILL)  # at once after the last 201
+        assert "journal mode WAL" in first.log_text()  # the default on this local disk
+
+    with one_slot_server(tmp_path) as second:
+        rest = RestClient(second)
+        for job_id in answered:
+            assert rest.wait_for(job_id, FINAL, timeout=180)["state"]["status"] == "Completed"

@@ -7,8 +7,9 @@ import time
 from pathlib import Path
 
 from jupyter_qiskit_runtime.runtime.catalog import BackendCatalog
+from jupyter_qiskit_runtime.runtime.records import FAILED, QUEUED, JobRecord, utc_now
 from jupyter_qiskit_runtime.runtime.scheduler import MAX_ATTEMPTS, JobScheduler
-from jupyter_qiskit_runtime.runtime.store import FAILED, QUEUED, JobRecord, JobStore, utc_now
+from jupyter_qiskit_runtime.runtime.store import JobStore
 
 
 def left_running(store: JobStore, job_id: str, backend: str, attempts: int) -> None:

@@ -9,21 +9,21 @@ from pathlib import Path
 
 import pytest
 
+from jupyter_qiskit_runtime.runtime import journal as journal_module
 from jupyter_qiskit_runtime.runtime.errors import JobNotFoundError
+from jupyter_qiskit_runtime.runtime.journal import choose_journal_mode, filesystem_type
 from jupyter_qiskit_runtime.runtime.listing import list_jobs
-from jupyter_qiskit_runtime.runtime.store import (
+from jupyter_qiskit_runtime.runtime.records import (
     CANCELLED,
     COMPLETED,
     FAILED,
     FINAL_STATES,
-    JOURNAL_MODES,
-    MIGRATIONS,
     QUEUED,
     RUNNING,
     JobRecord,
-    JobStore,
     utc_now,
 )
+from jupyter_qiskit_runtime.runtime.store import JOURNAL_MODES, MIGRATIONS, JobStore
 
 
 def record(
@@ -127,13 +127,39 @@ def test_newer_schema_is_refused_with_a_clear_error(db_path: Path) -> None:
 # -- journal mode -----------------------------------------------------------------------------
 
 
-def test_journal_mode_defaults_to_delete_even_after_wal(db_path: Path) -> None:
-    """WAL can be chosen (and persists in the file); the default then switches it back to DELETE,
-    which is what a network-mounted home directory needs."""
-    JobStore(db_path, journal_mode="WAL").close()
-    assert journal_mode(db_path) == "WAL"
-    JobStore(db_path).close()
+def test_journal_mode_auto_is_wal_on_a_local_disk_and_delete_can_be_forced(
+    db_path: Path,
+) -> None:
+    """The default chooses WAL on a local file system (the test's temporary directory) and says
+    why; DELETE, configured, switches the file back, as a network-mounted home directory needs."""
+    store = JobStore(db_path)
+    assert (store.journal.mode, journal_mode(db_path)) == ("WAL", "WAL")
+    assert "local file system" in store.journal.reason
+    store.close()
+    JobStore(db_path, journal_mode="DELETE").close()
     assert journal_mode(db_path) == "DELETE"
+
+
+def test_journal_mode_auto_is_delete_on_a_network_file_system(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A mount table that puts the database's directory on NFS (under a local root) makes AUTO
+    choose DELETE and name the file system; the longest mount point that holds the path counts."""
+    mounts = tmp_path / "mounts"
+    home = tmp_path / "home dir"
+    mounts.write_text(
+        "/dev/vda / ext4 rw 0 0\n"
+        f"server:/export {str(home).replace(' ', chr(92) + '040')} nfs4 rw 0 0\n"
+    )
+    home.mkdir()
+    assert filesystem_type(home / "a" / "jobs.sqlite3", str(mounts)) == "nfs4"
+    assert filesystem_type(tmp_path / "elsewhere", str(mounts)) == "ext4"
+    monkeypatch.setattr(
+        journal_module, "filesystem_type", lambda path: filesystem_type(path, str(mounts))
+    )
+    choice = choose_journal_mode(str(home / "jobs.sqlite3"), "auto")
+    assert choice.mode == "DELETE" and "nfs4" in choice.reason
+    assert choose_journal_mode(str(home / "jobs.sqlite3"), "wal").mode == "WAL"
 
 
 def test_journal_mode_is_case_insensitive_and_validated(db_path: Path) -> None:
@@ -142,7 +168,7 @@ def test_journal_mode_is_case_insensitive_and_validated(db_path: Path) -> None:
     assert journal_mode(db_path) == "WAL"
     with pytest.raises(ValueError, match="journal_mode must be one of") as exc:
         JobStore(db_path, journal_mode="MEMORY")
-    for mode in JOURNAL_MODES:
+    for mode in (*JOURNAL_MODES, "AUTO"):
         assert mode in str(exc.value)
 
 

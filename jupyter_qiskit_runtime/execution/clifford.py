@@ -15,7 +15,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Sequence
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import numpy as np
@@ -32,6 +32,7 @@ __all__ = [
     "IGNORED_OPS",
     "gate_matrix",
     "qubit_index",
+    "snap_cached",
     "snap_clifford",
     "snap_with_reason",
 ]
@@ -282,3 +283,61 @@ def snap_clifford(circuit: QuantumCircuit, atol: float = 1e-8) -> QuantumCircuit
     global phase is kept, except for diagonal gates dropped before a measurement.
     """
     return snap_with_reason(circuit, atol)[0]
+
+
+class _Keyed:
+    """A circuit that hashes and compares by its instructions (``_fingerprint``)."""
+
+    def __init__(self, circuit: QuantumCircuit, key: tuple[Any, ...]) -> None:
+        self.circuit, self.key = circuit, key
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Keyed) and self.key == other.key
+
+
+def _fingerprint(circuit: QuantumCircuit) -> tuple[Any, ...] | None:
+    """What the snapping of a circuit depends on: its registers, global phase and instructions
+    (names, numeric parameters, qubit and clbit indices); ``None`` when an instruction has a
+    parameter that is not a number (control flow's blocks, an expression)."""
+    qubits = qubit_index(circuit)
+    clbits = {bit: i for i, bit in enumerate(circuit.clbits)}
+    items: list[Any] = []
+    for inst in circuit.data:
+        op = inst.operation
+        if not all(isinstance(p, (int, float, complex, np.number)) for p in op.params):
+            return None
+        items.append(
+            (
+                op.name,
+                tuple(op.params),
+                tuple(qubits[q] for q in inst.qubits),
+                tuple(clbits[c] for c in inst.clbits),
+            )
+        )
+    if not isinstance(circuit.global_phase, (int, float)):
+        return None
+    registers = tuple((r.name, r.size) for r in circuit.cregs)
+    return (circuit.num_qubits, circuit.num_clbits, registers, circuit.global_phase, tuple(items))
+
+
+@lru_cache(maxsize=256)
+def _snap_keyed(keyed: _Keyed) -> tuple[QuantumCircuit | None, str]:
+    return snap_with_reason(keyed.circuit, 1e-8)
+
+
+def snap_cached(circuit: QuantumCircuit) -> tuple[QuantumCircuit | None, str]:
+    """``snap_with_reason`` at 1e-8, remembered by fingerprint: a warm worker snaps the circuit
+    of a repeated job (a parameter scan, a loop of small jobs) once, and gives a copy with the
+    job's own name and metadata."""
+    key = _fingerprint(circuit)
+    if key is None:
+        return snap_with_reason(circuit, 1e-8)
+    snapped, why = _snap_keyed(_Keyed(circuit, key))
+    if snapped is None:
+        return None, why
+    copied = snapped.copy()
+    copied.name, copied.metadata = circuit.name, circuit.metadata
+    return copied, why

@@ -21,17 +21,18 @@ experiment, see tests/test_methods.py):
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
-from qiskit.circuit import ControlFlowOp, Gate, Instruction, QuantumCircuit
+from qiskit.circuit import ControlFlowOp, QuantumCircuit
 
-from .clifford import IGNORED_OPS, gate_matrix, qubit_index, snap_with_reason
+from .clifford import IGNORED_OPS, qubit_index, snap_cached
 from .errors import SimulationRefused
+from .mps import AMPLITUDE_BYTES, MPS_OVERHEAD, mps_memory_estimate
 
 __all__ = [
     "SimulationPlan",
@@ -42,19 +43,13 @@ __all__ = [
     "plan_simulation",
 ]
 
-#: Bytes of one double-precision complex amplitude.
-AMPLITUDE_BYTES = 16
-#: Factor on the sum of the MPS tensors, for the SVD of two-site tensors and other temporaries.
-MPS_OVERHEAD = 4
+#: Aer parallelizes the operations on a state from this many qubits of a vector (its
+#: ``statevector_parallel_threshold``; a density matrix of n qubits is a vector of 2n). A job
+#: whose every state is smaller, sampling its shots from one state, runs on one thread: threads
+#: would only cost it (half the time of a Bell job here, more on a loaded machine).
+PARALLEL_STATE_QUBITS = 14
 #: Aer's automatic method considers a density matrix only below this many qubits.
 DENSITY_MATRIX_MAX_QUBITS = 30
-
-#: Two-qubit gates of operator-Schmidt rank at most 2 for every angle (controlled single-qubit
-#: gates, exponentials of one Pauli product).
-_RANK_2 = frozenset(
-    {"cx", "cy", "cz", "ch", "cp", "crx", "cry", "crz", "cs", "csdg", "csx", "cu", "cu1", "cu3"}
-    | {"ecr", "rzz", "rxx", "ryy", "rzx"}
-)
 
 
 @dataclass(frozen=True)
@@ -133,98 +128,11 @@ def _clifford_circuits(
     for i, (circuit, has_parameters) in enumerate(zip(circuits, parameterized, strict=True)):
         if has_parameters:
             return None, f"circuit {i} is parameterized"
-        result, why = snap_with_reason(circuit, 1e-8)
+        result, why = snap_cached(circuit)
         if result is None:
             return None, f"circuit {i} is not Clifford ({why} Clifford)"
         snapped.append(result)
     return snapped, ""
-
-
-@lru_cache(maxsize=1024)
-def _numeric_rank(matrix_bytes: bytes) -> int:
-    tensor = np.frombuffer(matrix_bytes, dtype=complex).reshape(2, 2, 2, 2)  # out1 out0 in1 in0
-    values = np.linalg.svd(tensor.transpose(1, 3, 0, 2).reshape(4, 4), compute_uv=False)
-    return max(1, int(np.sum(values > 1e-10 * values[0])))
-
-
-def _schmidt_rank(op: Instruction) -> int:
-    """Operator-Schmidt rank of a two-qubit gate across its two qubits (4 when unknown)."""
-    if op.name in _RANK_2:
-        return 2
-    matrix = gate_matrix(op) if isinstance(op, Gate) and not op.is_parameterized() else None
-    return 4 if matrix is None else _numeric_rank(np.ascontiguousarray(matrix).tobytes())
-
-
-def _only_local(op: Instruction) -> bool:
-    if isinstance(op, ControlFlowOp):
-        return all(_only_local(i.operation) for b in op.blocks for i in b.data)
-    return op.num_qubits <= 1 or op.name in IGNORED_OPS
-
-
-def mps_memory_estimate(circuit: QuantumCircuit, active: Sequence[int] | None = None) -> int:
-    """Estimated peak bytes of Aer's matrix product state simulation of a circuit.
-
-    Follows Aer's qubit moves (the higher qubit of a two-qubit gate swapped next to the lower one,
-    sorting back at measurement) and bounds the bond dimension across each cut: a gate of
-    operator-Schmidt rank r (2 for controlled-Paulis, ecr, rzz and the like; computed from the
-    matrix otherwise; 4 for swap) multiplies it by at most r, moving one qubit across it changes
-    it by at most a factor 2 (so it is at most twice either neighbouring bond), and it never
-    exceeds ``2**min(left, right)``. Gates of three or more qubits, and control flow holding
-    multi-qubit gates, make it that cap everywhere. Memory is ``MPS_OVERHEAD`` times the peak of
-    the sum over sites of ``2 * chi_left * chi_right * 16`` bytes. Noise is assumed local.
-    """
-    active = active_qubits(circuit) if active is None else list(active)
-    n = len(active)
-    if n < 2:
-        return MPS_OVERHEAD * 2 * AMPLITUDE_BYTES * max(n, 1)
-    logical = {circuit.qubits[q]: i for i, q in enumerate(active)}
-    order, where = list(range(n)), list(range(n))
-    cap = [2 ** min(p + 1, n - p - 1) for p in range(n - 1)]
-    chi = [1] * (n - 1)
-
-    def size(p: int) -> int:  # complex entries of the tensor at position p
-        return 2 * (chi[p - 1] if p else 1) * (chi[p] if p < n - 1 else 1)
-
-    total = peak = sum(size(p) for p in range(n))
-
-    def set_bond(p: int, value: int) -> None:
-        nonlocal total, peak
-        total -= size(p) + size(p + 1)
-        chi[p] = value
-        total += size(p) + size(p + 1)
-        peak = max(peak, total)
-
-    def apply(p: int, rank: int) -> None:  # a gate of that rank on positions p, p+1
-        left = chi[p - 1] if p else 1
-        right = chi[p + 1] if p < n - 2 else 1
-        set_bond(p, min(chi[p] * rank, 2 * left, 2 * right, cap[p]))
-
-    def move(src: int, dst: int) -> None:
-        step = -1 if src > dst else 1
-        while src != dst:
-            p = min(src, src + step)
-            apply(p, 4)
-            order[p], order[p + 1] = order[p + 1], order[p]
-            where[order[p]], where[order[p + 1]] = p, p + 1
-            src += step
-
-    for inst in circuit.data:
-        op = inst.operation
-        qubits = [logical[q] for q in inst.qubits if q in logical]
-        if op.name in IGNORED_OPS or len(qubits) < 1:
-            continue
-        if op.name in ("measure", "reset"):
-            for i in range(n):
-                move(where[i], i)
-        elif isinstance(op, ControlFlowOp) or len(qubits) > 2:
-            if not _only_local(op):
-                for p in range(n - 1):
-                    set_bond(p, cap[p])
-        elif len(qubits) == 2:
-            low, high = sorted(where[q] for q in qubits)
-            move(high, low + 1)
-            apply(low, _schmidt_rank(op))
-    return MPS_OVERHEAD * AMPLITUDE_BYTES * peak
 
 
 def _threads() -> int:
@@ -249,8 +157,104 @@ def _parallel(
     return peak, max(1, cap)
 
 
+def _vector_qubits(method: str, width: int) -> int:
+    """Qubits of the vector Aer's ``method`` holds for ``width`` qubits (a density matrix of n
+    qubits is a vector of 2n; other methods count their width)."""
+    return 2 * width if method == "density_matrix" else width
+
+
 def _stabilizer_bytes(n: int) -> int:
     return 2 * n * (16 * (4 + n) + 16)  # Aer's own estimate of a Clifford tableau
+
+
+def _machine_memory() -> int:
+    """Bytes of memory of this machine."""
+    import psutil
+
+    return int(psutil.virtual_memory().total)
+
+
+def _fitting_qubits(budget: int) -> int:
+    """The most qubits whose statevector fits ``budget`` bytes."""
+    return max(1, int(math.log2(max(budget, AMPLITUDE_BYTES) / AMPLITUDE_BYTES)))
+
+
+def _raise_limit(needed: int) -> str:
+    """The advice to raise the memory limit, only when a limit within this machine's memory
+    would be enough."""
+    total = _machine_memory()
+    if needed > total:
+        return ""
+    return (
+        f", or raise QiskitRuntimeApp.worker_memory_limit to at least {format_bytes(needed)} "
+        f"(this machine has {format_bytes(total)})"
+    )
+
+
+def _noisy_over_budget(
+    circuits: list[QuantumCircuit],
+    width: int,
+    state: int,
+    method: str,
+    budget: int,
+    plan: Any,
+) -> SimulationPlan:
+    """A noisy job whose density matrix or statevector is over the budget: Aer's matrix product
+    state method when its estimate fits (noise is sampled shot by shot, each shot on a state of
+    its own, so the time grows with the shots), else ``SimulationRefused`` saying what would
+    work."""
+    from .mps import PROBE_MAX_BOND, probe_mps
+
+    mps = [mps_memory_estimate(c) for c in circuits]
+    count = len(circuits)
+    measured = ""
+    if max(mps) > budget and not any(c.parameters for c in circuits):
+        probes = [
+            probe_mps(c, MPS_OVERHEAD) if m > budget else None
+            for c, m in zip(circuits, mps, strict=True)
+        ]
+        if not any(p is not None and p.capped for p in probes):
+            mps = [
+                m if p is None else min(m, p.noisy_bytes) for m, p in zip(mps, probes, strict=True)
+            ]
+            bond = max(p.max_bond for p in probes if p is not None)
+            seconds = max(p.seconds for p in probes if p is not None)
+            measured = (
+                f" (bond dimension {bond} in a noise-free shot, doubled for the noise; that shot "
+                f"took {seconds:.2g} s, and each noisy shot costs about as much)"
+            )
+        else:
+            measured = f" (its bond dimension reaches {PROBE_MAX_BOND} even without noise)"
+    if max(mps) <= budget:
+        return plan(
+            "matrix_product_state",
+            mps,
+            [True] * count,
+            ["matrix_product_state"] * count,
+            f"A noisy {method.replace('_', ' ')} of {width} qubits would need "
+            f"{format_bytes(state)}, over the budget of {format_bytes(budget)}; the matrix "
+            f"product state method needs about {format_bytes(max(mps))} a shot{measured}. It "
+            "samples the noise shot by shot, so its time grows with the shots and the "
+            "entanglement.",
+            circuits,
+        )
+    hint = (
+        f" at most {2**width} shots (Aer then uses a statevector, "
+        f"{format_bytes(AMPLITUDE_BYTES * 2**width)});"
+        if method == "density_matrix"
+        else ""
+    )
+    raise SimulationRefused(
+        f"A noisy simulation of {width} qubits needs about {format_bytes(state)} (Aer's "
+        f"{method} method), and about {format_bytes(max(mps))} with the matrix product state "
+        f"method{measured}, whose bond dimension grows with the entanglement; the budget is "
+        f"{format_bytes(budget)}. What would work: the backend's @aer_ideal variant (noise-free; "
+        "Clifford circuits then use the stabilizer method at any width, others matrix product "
+        f"states);{hint} at most {_fitting_qubits(budget)} qubits with noise; or a circuit that "
+        "entangles less (fewer two-qubit gates across the register)"
+        f"{_raise_limit(min(state, max(mps)))}. No noise approximation (a Clifford or Pauli "
+        "model of the noise) is applied: it would not be the backend's noise."
+    )
 
 
 def plan_simulation(
@@ -301,6 +305,10 @@ def plan_simulation(
     ) -> SimulationPlan:
         peak, parallel = _parallel(states, serial, counts, threads, budget)
         options: dict[str, Any] = {"max_parallel_shots": parallel}
+        if not any(serial) and max(
+            _vector_qubits(m, w) for m, w in zip(expected, widths, strict=True)
+        ) < (PARALLEL_STATE_QUBITS):
+            options["max_parallel_threads"] = 1
         if method != "automatic":
             options["method"] = method
         return SimulationPlan(method, n, peak, reason, to_run, tuple(expected), parallel, options)
@@ -316,19 +324,8 @@ def plan_simulation(
         ]
         worst = max(range(len(circuits)), key=lambda i: states[i])
         if budget and states[worst] > budget:
-            w = widths[worst]
-            hint = (
-                f" or at most {2**w} shots (Aer then uses a statevector, "
-                f"{format_bytes(AMPLITUDE_BYTES * 2**w)}),"
-                if expected[worst] == "density_matrix"
-                else ""
-            )
-            raise SimulationRefused(
-                f"A noisy simulation of {w} qubits needs about {format_bytes(states[worst])} "
-                f"(Aer's {expected[worst]} method); the budget is {budget_text}. Use the "
-                f"backend's @aer_ideal variant (noise-free, and Clifford circuits then use the "
-                f"stabilizer method at any width), fewer qubits,{hint} or raise "
-                "QiskitRuntimeApp.worker_memory_limit."
+            return _noisy_over_budget(
+                circuits, widths[worst], states[worst], expected[worst], budget, plan
             )
         return plan(
             "automatic",
@@ -378,6 +375,8 @@ def plan_simulation(
     raise SimulationRefused(
         f"This simulation needs about {format_bytes(statevector)} for a statevector of {n} "
         f"qubits (matrix product state estimate: {format_bytes(max(mps))}); the budget is "
-        f"{budget_text}. Reduce the number of qubits, or raise "
-        "QiskitRuntimeApp.worker_memory_limit."
+        f"{budget_text}. What would work: at most {_fitting_qubits(budget)} qubits (a "
+        "statevector within the budget), or a circuit that entangles less (fewer two-qubit "
+        "gates across the register, for the matrix product state method)"
+        f"{_raise_limit(min(statevector, max(mps)))}."
     )

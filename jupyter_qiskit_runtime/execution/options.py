@@ -67,6 +67,9 @@ class PrimitiveSettings:
     coupling_map: list[tuple[int, int]] | None = None
     basis_gates: list[str] | None = None
     meas_type: str = "classified"
+    #: The ``resilience`` and ``twirling`` options that are set (validated), or ``None``; the
+    #: mitigation they ask for is applied by ``programs/legacy_mitigation.py``.
+    mitigation: dict[str, Any] | None = None
     not_applied: list[str] = field(default_factory=list)
 
     @property
@@ -145,7 +148,34 @@ def settings_from_options(program_id: str, options: dict[str, Any]) -> Primitive
                 )
             settings.meas_type = meas_type
     settings.not_applied = sorted(set(set_options(options)) - APPLIED_OPTIONS[program_id])
+    _mitigation_options(program_id, options, settings)
     return settings
+
+
+#: The option sections that carry error mitigation, for each program.
+MITIGATION_SECTIONS = {"sampler": ("twirling",), "estimator": ("resilience", "twirling")}
+
+
+def _mitigation_options(
+    program_id: str, options: dict[str, Any], settings: PrimitiveSettings
+) -> None:
+    """Keep the mitigation options that are set in ``settings.mitigation``, validated as the
+    client's own options model does (``ParamsError`` on an invalid value)."""
+    sections = {
+        name: options[name] for name in MITIGATION_SECTIONS.get(program_id, ()) if options.get(name)
+    }
+    if not sections:
+        return
+    for name, section in sections.items():
+        if not isinstance(section, dict):
+            raise ParamsError(f"options.{name} must be a JSON object.")
+    from .programs.legacy_mitigation import estimator_options, sampler_options
+
+    if program_id == "estimator":
+        estimator_options(sections, None, settings)
+    else:
+        sampler_options(sections, settings)
+    settings.mitigation = sections
 
 
 #: Instructions that every simulated device accepts whatever its basis gates.

@@ -1,5 +1,10 @@
 """Backends: list, configuration, properties, status.
 
+A backend is a virtual backend (``fake_kingston@aer``) or an IBM device name (``ibm_kingston``),
+which answers as the virtual backend it runs on, under its own name. Configuration and
+properties are served as JSON serialized once (``APIHandler.finish`` sends bytes as
+``application/json``).
+
 Each backend has exactly one calibration, and so one ``calibration_id``: for a backend with
 calibration data, ``<metadata>-<its properties' last_update_date in UTC, YYYYMMDDTHHMMSSZ>``
 (``fake_manila@aer`` and ``fake_manila@aer_ideal`` share ``fake_manila-20240527T182723Z``); for
@@ -8,6 +13,8 @@ an ideal simulator, ``<metadata>-ideal``. Configuration and properties carry it 
 """
 
 from __future__ import annotations
+
+import asyncio
 
 from jupyter_server.auth.decorator import authorized
 from tornado import web
@@ -23,11 +30,14 @@ class BackendsHandler(RuntimeHandler):
 
     @web.authenticated
     @authorized
-    def get(self) -> None:
+    async def get(self) -> None:
         """List the backends. ``include_mocks`` (``true`` or ``false``, as the client sends it;
-        anything else is a 400) is accepted: no backend here is a mock."""
+        anything else is a 400) is accepted: no backend here is a mock.
+
+        In a thread: the first listing reads every fake backend's files (seconds), which must
+        not hold up the server's other requests."""
         bool_argument(self, "include_mocks", False)
-        self.write_json(self.runtime.backends())
+        self.write_json(await asyncio.to_thread(self.runtime.backends))
 
 
 class BackendConfigurationHandler(RuntimeHandler):
@@ -38,7 +48,7 @@ class BackendConfigurationHandler(RuntimeHandler):
     def get(self, name: str) -> None:
         """A backend's configuration; ``calibration_id`` must be the backend's one (else 404)."""
         calibration_id = self.get_query_argument("calibration_id", None)
-        self.write_json(self.runtime.backend_configuration(name, calibration_id))
+        self.finish(self.runtime.backend_configuration(name, calibration_id))
 
 
 class BackendPropertiesHandler(RuntimeHandler):
@@ -53,7 +63,7 @@ class BackendPropertiesHandler(RuntimeHandler):
         ``job.properties()`` sends as the job's start) asks for the calibration in force then:
         a 404 if the backend's one calibration is newer.
         """
-        self.write_json(
+        self.finish(
             self.runtime.backend_properties(
                 name,
                 calibration_id=self.get_query_argument("calibration_id", None),

@@ -59,6 +59,31 @@ def media_type(header: str | None) -> tuple[str, dict[str, str]]:
     return kind.strip().lower(), parsed
 
 
+#: The ``Prefer`` preference (RFC 7240) that asks for a completed job's result in the answer.
+INLINE_RESULT = "inline-result"
+
+
+def preferences(header: str | None) -> dict[str, str]:
+    """The preferences of a ``Prefer`` header (RFC 7240), names lower-cased: ``wait=0.35,
+    inline-result`` is ``{"wait": "0.35", "inline-result": ""}``. Parameters are ignored."""
+    found: dict[str, str] = {}
+    for item in (header or "").split(","):
+        name, _, value = item.split(";")[0].partition("=")
+        if name.strip():
+            found.setdefault(name.strip().lower(), value.strip().strip('"'))
+    return found
+
+
+def preferred_wait(prefs: dict[str, str]) -> float:
+    """The seconds of a ``wait`` preference; 0 when absent or not a number of seconds (a
+    preference the server cannot honour is ignored, as RFC 7240 says)."""
+    try:
+        seconds = float(prefs.get("wait", "0"))
+    except ValueError:
+        return 0.0
+    return seconds if 0 < seconds < float("inf") else 0.0
+
+
 def status_for(error: errors.RuntimeServiceError) -> int:
     """The HTTP status for a domain error."""
     for cls in type(error).__mro__:
@@ -179,6 +204,17 @@ class RuntimeHandler(ExtensionHandlerMixin, APIHandler):
             for method in self.SUPPORTED_METHODS
             if getattr(type(self), method.lower(), unimplemented) is not unimplemented
         ]
+
+    def _preference_applied(self, prefs: dict[str, str], answer: dict[str, Any]) -> None:
+        """Say in ``Preference-Applied`` (RFC 7240) which ``Prefer`` preferences the answer
+        honoured: ``wait`` when it carries a final state, ``inline-result`` when its result."""
+        applied = []
+        if "wait" in prefs and "state" in answer and "status" in answer:
+            applied.append(f"wait={prefs['wait']}")
+        if INLINE_RESULT in prefs and "result_inline" in answer:
+            applied.append(INLINE_RESULT)
+        if applied:
+            self.set_header("Preference-Applied", ", ".join(applied))
 
     def write_json(self, data: Any, status: int = 200) -> None:
         """Answer with a JSON document."""

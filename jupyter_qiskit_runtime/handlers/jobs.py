@@ -28,7 +28,7 @@ from ..runtime.listing import (
     WORKLOADS_USERS,
 )
 from ..runtime.watch import DEFAULT_CHANGES_WAIT_SECONDS, DEFAULT_WAIT_SECONDS, MAX_WAIT_SECONDS
-from .base import RuntimeHandler
+from .base import INLINE_RESULT, RuntimeHandler, preferences, preferred_wait
 from .query import (
     bool_argument,
     choice_argument,
@@ -52,9 +52,24 @@ class JobsHandler(RuntimeHandler):
 
         The body is JSON (``Content-Type: application/json``, UTF-8; 415 otherwise), nested at
         most ``MAX_JSON_DEPTH`` deep; a ``cost`` over ``MAX_COST_SECONDS`` or a bad tag is a 400.
+        The answer comes only once the job is stored durably.
+
+        ``Prefer: wait=N`` (RFC 7240) holds the answer up to N seconds (at most
+        ``QiskitRuntimeApp.quick_job_wait``; not for a job of a batch, nor while the user has
+        other unfinished jobs) for the job to finish; a job that did then comes with its
+        ``state`` and ``status``, and with ``Prefer: inline-result`` also with its result text
+        as ``result_inline`` (when it completed, is not private and its result is at most a
+        MiB). ``Preference-Applied`` says which applied.
         """
-        created = await self.runtime.submit(self.owner, self.json_body())
+        prefs = preferences(self.request.headers.get("Prefer"))
+        created = await self.runtime.submit(
+            self.owner,
+            self.json_body(),
+            wait=preferred_wait(prefs),
+            inline_result=INLINE_RESULT in prefs,
+        )
         self.set_header("Location", url_path_join(self.request.path, created["id"]))
+        self._preference_applied(prefs, created)
         self.write_json(created, status=201)
 
     @web.authenticated
@@ -130,11 +145,19 @@ class JobWaitHandler(RuntimeHandler):
     async def get(self, job_id: str) -> None:
         """``timeout``: seconds to wait (0 to 60, default 30); ``exclude_params`` (default
         ``true``). The answer is shaped as ``GET /jobs/{id}``'s: ``state.status`` says whether
-        the job is final. It comes as soon as the job is final, without polling."""
+        the job is final. It comes as soon as the job is final, without polling. With
+        ``Prefer: inline-result``, a completed job's answer has its result as ``result_inline``
+        (see ``POST /jobs``)."""
         timeout = float_argument(self, "timeout", DEFAULT_WAIT_SECONDS, 0.0, MAX_WAIT_SECONDS)
         exclude = bool(bool_argument(self, "exclude_params", True))
-        job = await self.long_poll(self.runtime.wait_for_job(self.owner, job_id, timeout, exclude))
+        prefs = preferences(self.request.headers.get("Prefer"))
+        job = await self.long_poll(
+            self.runtime.wait_for_job(
+                self.owner, job_id, timeout, exclude, inline_result=INLINE_RESULT in prefs
+            )
+        )
         if job is not None:
+            self._preference_applied(prefs, job)
             self.write_json(job)
 
 

@@ -66,8 +66,11 @@ class RuntimeAPI:
         path: str,
         params: dict[str, Any] | None = None,
         timeout: float = 30.0,
+        stop: threading.Event | None = None,
     ) -> bytes:
-        """``method`` on ``path`` (below the API's base URL); the body of a 2xx answer.
+        """``method`` on ``path`` (below the API's base URL); the body of a 2xx answer. With
+        ``stop``, a request that starts after it is set is refused: an :meth:`interrupt` that
+        follows ``stop.set()`` then ends the request even if it had not connected yet.
 
         Raises:
             ApiError: No answer (status 0), an answer that is not 2xx (with the server's
@@ -76,7 +79,7 @@ class RuntimeAPI:
         target = self._prefix + quote(path, safe="/")
         if params:
             target += "?" + urlencode({k: v for k, v in params.items() if v is not None})
-        conn = self._connection(timeout)
+        conn = self._connection(timeout, stop)
         try:
             conn.request(method, target, headers=self._headers)
             response = conn.getresponse()
@@ -91,7 +94,9 @@ class RuntimeAPI:
             raise ApiError(_message(body, response.status), response.status)
         return body
 
-    def _connection(self, timeout: float) -> http.client.HTTPConnection:
+    def _connection(
+        self, timeout: float, stop: threading.Event | None = None
+    ) -> http.client.HTTPConnection:
         """A connected connection, registered so that :meth:`close` can interrupt it."""
         conn: http.client.HTTPConnection
         if self._https:
@@ -108,6 +113,9 @@ class RuntimeAPI:
             if self._closed:
                 conn.close()
                 raise ApiError("The panel's connection is closed.")
+            if stop is not None and stop.is_set():
+                conn.close()
+                raise ApiError("The request was stopped.")
             self._open.add(conn)
         return conn
 
@@ -115,11 +123,20 @@ class RuntimeAPI:
         """:meth:`request`, its answer decoded from JSON."""
         return json.loads(self.request(method, path, **kwargs))
 
-    def changes(self, since: str | None, timeout: float, limit: int = 1000) -> dict[str, Any]:
+    def changes(
+        self,
+        since: str | None,
+        timeout: float,
+        limit: int = 1000,
+        stop: threading.Event | None = None,
+    ) -> dict[str, Any]:
         """``GET /jobs/changes``: the user's jobs changed after ``since`` (every job when
-        ``None``), waiting up to ``timeout`` seconds (at most 60) for a change."""
+        ``None``), waiting up to ``timeout`` seconds (at most 60) for a change; ``stop`` as for
+        :meth:`request`."""
         params = {"since": since, "timeout": f"{timeout:.3f}", "limit": limit}
-        answer: dict[str, Any] = self.json("GET", "/jobs/changes", params=params, timeout=90.0)
+        answer: dict[str, Any] = self.json(
+            "GET", "/jobs/changes", params=params, timeout=90.0, stop=stop
+        )
         return answer
 
     def cancel(self, job_id: str) -> None:

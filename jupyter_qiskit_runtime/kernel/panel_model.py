@@ -201,7 +201,9 @@ class JobFeed:
             timeout = 0.0 if more else min(max(sink.poll_timeout(), 0.0), 55.0)
             del sink  # not held while waiting on the server
             try:
-                page = self._api.changes(cursor, timeout)
+                # The stop event closes the gap between the loop's check and the request's
+                # connection, which an interrupt alone would miss.
+                page = self._api.changes(cursor, timeout, stop=self._stop)
             except ApiError as exc:
                 if self._stop.is_set() or (sink := self._sink()) is None:
                     return

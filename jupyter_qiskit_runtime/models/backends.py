@@ -17,13 +17,31 @@ class BackendSummaryStatus(WireModel):
 
 
 class BackendSummary(WireModel):
-    """One entry of ``GET /v1/backends``: only the fields the client reads."""
+    """One entry of ``GET /v1/backends``: only the fields the client reads.
 
-    name: str = Field(description="``<fake backend or ideal_<n>q>@<executor>``.")
+    The entries come soonest first: among backends with the same ``queue_length``, the
+    noise-free before the noisy, the wider before the narrower, virtual backends before IBM
+    device names (the client's ``least_busy`` takes the first of the least busy).
+    """
+
+    name: str = Field(
+        description="``<fake backend or ideal_<n>q>@<executor>``, or an IBM device name "
+        "(``ibm_kingston``) that runs as the fake backend copying it on one executor."
+    )
     qubits: int = Field(description="Number of qubits.")
+    physical_qubits: int | None = Field(
+        None, description="Number of physical qubits (``IBMBackend.physical_qubits``)."
+    )
     status: BackendSummaryStatus
-    queue_length: int = Field(description="Unfinished jobs on this backend, across users.")
+    queue_length: int = Field(
+        description="Unfinished jobs (queued or running, across users) that a new job on this "
+        "backend waits behind: those of every executor sharing its resource (the worker pool, "
+        "or a GPU)."
+    )
     executor: str | None = Field(None, description="The executor that runs it.")
+    runs_as: str | None = Field(
+        None, description="The virtual backend it runs as (itself, unless a device name)."
+    )
 
 
 class BackendList(WireModel):
@@ -97,7 +115,9 @@ class BackendStatus(WireModel):
     state: bool = Field(description="Operational.")
     status: str = Field(description="``active``; anything else makes the client warn.")
     message: str | None = None
-    length_queue: int = Field(description="Unfinished jobs on this backend, across users.")
+    length_queue: int = Field(
+        description="Unfinished jobs a new job on it waits behind (the listing's queue_length)."
+    )
     backend_version: str
     executor: str | None = Field(None, description="The executor that runs it (not IBM's).")
     executor_queue_length: int | None = Field(

@@ -13,7 +13,7 @@ from pydantic import Field
 
 from ..execution.programs import PROGRAMS
 from ..runtime.jobs import MAX_COST_SECONDS, MAX_JSON_DEPTH, MAX_TAG_LENGTH, MAX_TAGS
-from ..runtime.store import CANCELLED, COMPLETED, FAILED, QUEUED, RUNNING
+from ..runtime.records import CANCELLED, COMPLETED, FAILED, QUEUED, RUNNING
 from .common import Text, Timestamp, WireModel
 
 #: Every state of a job, in the order the schema lists them.

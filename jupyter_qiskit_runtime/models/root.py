@@ -75,6 +75,8 @@ class Usage(WireModel):
     usage_consumed_seconds: float = Field(description="Seconds used; 0 here.")
     usage_limit_seconds: float | None = Field(None, description="No limit: null.")
     usage_allocation_seconds: float | None = None
-    usage_remaining_seconds: float | None = None
+    usage_remaining_seconds: int = Field(
+        description="An int, as IBM's: 2**31 - 1 here, as no limit applies."
+    )
     usage_limit_reached: bool = Field(description="The client warns when true; never here.")
     usage_period: Any = Field(None, description="IBM's billing period; null here.")

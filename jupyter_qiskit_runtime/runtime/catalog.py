@@ -1,103 +1,59 @@
-"""The backend catalog: virtual backends named ``<metadata>@<executor>``.
+"""The backend catalog: virtual backends named ``<metadata>@<executor>``, and IBM device names.
 
 Metadata comes from the fake backends shipped with ``qiskit_ibm_runtime.fake_provider``
-(topology, calibration, noise) plus a family of ideal all-to-all simulators; executors come from
-configuration. The catalog reads the fake backends' JSON files directly and lazily, so building it
-costs nothing until the API is first used, and it never instantiates a simulator.
+(topology, calibration, noise) plus a family of ideal all-to-all simulators (``metadata.py``);
+executors come from configuration. The catalog reads the fake backends' JSON files directly and
+lazily, so building it costs nothing until the API is first used, and it never instantiates a
+simulator. Each answer is serialized once and served as bytes from then on.
+
+A fake backend copies an IBM device (``fake_kingston`` copies ``ibm_kingston``); the device's
+name is an alias of the fake backend on one executor (``device_executor``, ``aer`` by default):
+``ibm_kingston`` is listed as a backend of its own, and a job or session on it runs on, and is
+recorded as, ``fake_kingston@aer``.
+
+The listing is ordered so that, among backends with the same queue length, the one that runs a
+user's job soonest comes first (the client's ``least_busy`` takes the first of the least busy):
+the noise-free before the noisy (no noise model to build and apply), then the wider before the
+narrower (any circuit that fits a backend fits it, and Aer drops the qubits a circuit leaves
+idle, so width costs a noise-free simulation nothing), then virtual backends before IBM device
+names, then the executors in their configured order. See docs/backends.md.
 """
 
 from __future__ import annotations
 
-import copy
 import difflib
-import importlib
-import inspect
 import json
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from pathlib import Path
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from ..execution.executors.aer import AER_METHODS, AerExecutor
-from ..execution.executors.base import Capabilities
-from ..execution.task import BackendRecipe, ExecutorRecipe
+from ..execution.task import BackendRecipe
+from .configured import AER_EXECUTOR_CLASS, DEFAULT_EXECUTORS, ConfiguredExecutor
 from .errors import BackendNotFoundError, NotFoundError
-
-#: Gates offered by the ideal all-to-all simulators: Qiskit standard gates that Aer runs natively.
-IDEAL_BASIS_GATES = [
-    "id", "x", "y", "z", "h", "s", "sdg", "t", "tdg", "sx", "sxdg",
-    "rx", "ry", "rz", "p", "u", "cx", "cy", "cz", "ecr", "swap", "ccx",
-    "rzz", "measure", "reset", "delay",
-]  # fmt: skip
-
-#: Widths of the ideal all-to-all simulator family, named ``ideal_<n>q``.
-IDEAL_WIDTHS = (5, 20, 32)
-
-
-#: The import path of the Aer CPU executor type, the type of the default executors.
-AER_EXECUTOR_CLASS = "jupyter_qiskit_runtime.execution.executors.aer:AerExecutor"
-
-
-@dataclass(frozen=True)
-class ConfiguredExecutor:
-    """A configured executor as the server sees it (``runtime/executor_config.py`` builds them
-    from ``QiskitRuntimeApp.executors``): what the catalog, the scheduler and ``GET /v1`` need,
-    and what a worker needs to make it (``recipe``), all plain data."""
-
-    name: str
-    #: Whether it applies the fake backend's own noise model.
-    noisy: bool
-    description: str
-    #: The type's name (its entry point) and import path.
-    type: str = "aer"
-    class_path: str = AER_EXECUTOR_CLASS
-    #: The settings, complete (empty: ``{"noise": noisy}``).
-    settings: Mapping[str, Any] = field(default_factory=dict, hash=False)
-    #: ``Capabilities.to_json()`` of the executor.
-    capabilities: Mapping[str, Any] = field(default_factory=dict, hash=False)
-    #: The resource its running jobs hold (``gpu:0``), and how many may hold it at once.
-    concurrency_key: str | None = None
-    max_concurrent_jobs: int | None = None
-
-    def recipe(self) -> ExecutorRecipe:
-        """What a worker process makes this executor from (``registry.build_executor``)."""
-        return ExecutorRecipe(
-            name=self.name,
-            type=self.type,
-            class_path=self.class_path,
-            settings=dict(self.settings) or {"noise": self.noisy},
-        )
-
-
-def _aer_executor(name: str, noisy: bool, description: str) -> ConfiguredExecutor:
-    return ConfiguredExecutor(
-        name,
-        noisy,
-        description,
-        settings=AerExecutor.check_settings({"noise": noisy}),
-        capabilities=Capabilities(devices=("CPU",), methods=AER_METHODS, noise=True).to_json(),
-    )
-
-
-#: The executors of a server without configuration (where no GPU executor can run).
-DEFAULT_EXECUTORS = (
-    _aer_executor("aer", True, "Qiskit Aer on CPU with the backend's own noise model"),
-    _aer_executor("aer_ideal", False, "Qiskit Aer on CPU, noise-free"),
+from .metadata import (
+    IDEAL_BASIS_GATES,
+    IDEAL_WIDTHS,
+    Answers,
+    Metadata,
+    fake_backend_metadata,
+    ideal_metadata,
+    load_answers,
+    splice,
 )
 
-
-@dataclass(frozen=True)
-class Metadata:
-    """Where one backend's topology and calibration come from."""
-
-    name: str
-    #: ``module:ClassName`` of the fake backend, or ``None`` for an ideal simulator.
-    fake_class: str | None
-    conf_path: Path | None
-    props_path: Path | None
-    n_qubits: int
+__all__ = [
+    "AER_EXECUTOR_CLASS",
+    "DEFAULT_DEVICE_EXECUTOR",
+    "DEFAULT_EXECUTORS",
+    "IDEAL_BASIS_GATES",
+    "IDEAL_WIDTHS",
+    "BackendCatalog",
+    "ConfiguredExecutor",
+    "Metadata",
+    "VirtualBackend",
+]
 
 
 @dataclass(frozen=True)
@@ -118,63 +74,11 @@ class VirtualBackend:
         )
 
 
-def _fake_backend_metadata() -> list[Metadata]:
-    fake_provider = importlib.import_module("qiskit_ibm_runtime.fake_provider")
-    base = fake_provider.fake_backend.FakeBackendV2
-    found: dict[str, Metadata] = {}
-    cls: Any
-    for attr, cls in vars(fake_provider).items():
-        if not (inspect.isclass(cls) and issubclass(cls, base) and cls is not base):
-            continue
-        name = str(getattr(cls, "backend_name", ""))
-        dirname = getattr(cls, "dirname", None)
-        conf_name = getattr(cls, "conf_filename", None)
-        if not dirname or not conf_name or name in found:
-            continue
-        conf_path = Path(dirname) / conf_name
-        props_name = getattr(cls, "props_filename", None)
-        props_path = Path(dirname) / props_name if props_name else None
-        with conf_path.open() as f:
-            n_qubits = int(json.load(f)["n_qubits"])
-        found[name] = Metadata(
-            name=name,
-            fake_class=f"{cls.__module__}:{attr}",
-            conf_path=conf_path,
-            props_path=props_path if props_path and props_path.exists() else None,
-            n_qubits=n_qubits,
-        )
-    return sorted(found.values(), key=lambda m: m.name)
+#: The executor that runs IBM device names when the server is not told otherwise.
+DEFAULT_DEVICE_EXECUTOR = "aer"
 
 
-def _ideal_metadata() -> list[Metadata]:
-    return [Metadata(f"ideal_{n}q", None, None, None, n) for n in IDEAL_WIDTHS]
-
-
-def _ideal_configuration(name: str, n_qubits: int) -> dict[str, Any]:
-    return {
-        "backend_name": name,
-        "backend_version": "1.0.0",
-        "n_qubits": n_qubits,
-        "basis_gates": list(IDEAL_BASIS_GATES),
-        "gates": [],
-        "local": True,
-        "simulator": True,
-        "conditional": True,
-        "open_pulse": False,
-        "memory": True,
-        "max_shots": 1_000_000,
-        "max_experiments": 300,
-        "coupling_map": None,
-        "supported_instructions": [*IDEAL_BASIS_GATES, "if_else", "while_loop", "for_loop"],
-        "supported_features": ["qobj", "dynamic_circuits"],
-        "meas_levels": [1, 2],
-        "description": f"Ideal all-to-all simulator with {n_qubits} qubits",
-        "online_date": "2024-01-01T00:00:00Z",
-        "processor_type": {"family": "Simulator", "revision": "1"},
-    }
-
-
-def _per_executor(queue_lengths: dict[str, int]) -> dict[str, int]:
+def _per_executor(queue_lengths: Mapping[str, int]) -> dict[str, int]:
     """Unfinished jobs per executor, from those per backend."""
     counts: dict[str, int] = {}
     for backend, count in queue_lengths.items():
@@ -183,8 +87,22 @@ def _per_executor(queue_lengths: dict[str, int]) -> dict[str, int]:
     return counts
 
 
+@dataclass
+class _Index:
+    """The catalog's tables, built once."""
+
+    #: Virtual backends by name.
+    backends: dict[str, VirtualBackend]
+    #: IBM device name to the virtual backend it runs on.
+    devices: dict[str, VirtualBackend]
+    #: Every name (virtual backends and device names) in listing order.
+    listing: list[str]
+
+
 class BackendCatalog:
-    """Every virtual backend: each metadata source under each configured executor.
+    """Every virtual backend: each metadata source under each configured executor, and each
+    IBM device name on the executor ``device_executor`` (none when it is empty or not one of
+    ``executors``).
 
     Thread-safe and lazy: the fake backend files are read on first use and cached.
     """
@@ -193,13 +111,18 @@ class BackendCatalog:
         self,
         executors: tuple[ConfiguredExecutor, ...] = DEFAULT_EXECUTORS,
         unavailable: Mapping[str, str] | None = None,
+        device_executor: str | None = DEFAULT_DEVICE_EXECUTOR,
     ) -> None:
         self._executors = executors
         self._unavailable = dict(unavailable or {})
+        self._device_executor = device_executor or None
         self._lock = threading.Lock()
-        self._backends: dict[str, VirtualBackend] | None = None
-        self._configurations: dict[str, dict[str, Any]] = {}
-        self._properties: dict[str, dict[str, Any] | None] = {}
+        self._index_cache: _Index | None = None
+        self._answers: dict[str, Answers] = {}
+        self._configurations: dict[str, bytes] = {}
+        # The executors that share a resource (a GPU) wait for each other; the others share
+        # the worker pool ("").
+        self._groups = {e.name: e.concurrency_key or "" for e in executors}
 
     @property
     def executors(self) -> tuple[ConfiguredExecutor, ...]:
@@ -211,31 +134,69 @@ class BackendCatalog:
         """Executors that were configured (or are defaults) but cannot run here, with why."""
         return dict(self._unavailable)
 
-    def _index(self) -> dict[str, VirtualBackend]:
+    @property
+    def device_executor(self) -> str | None:
+        """The executor that runs IBM device names, or ``None`` if they are not offered."""
+        if any(e.name == self._device_executor for e in self._executors):
+            return self._device_executor
+        return None
+
+    def _index(self) -> _Index:
         with self._lock:
-            if self._backends is None:
-                metadata = [*_fake_backend_metadata(), *_ideal_metadata()]
-                self._backends = {
+            if self._index_cache is None:
+                metadata = [*fake_backend_metadata(), *ideal_metadata()]
+                backends = {
                     f"{m.name}@{e.name}": VirtualBackend(f"{m.name}@{e.name}", m, e)
                     for m in metadata
                     for e in self._executors
                 }
-            return self._backends
+                runner = self.device_executor
+                devices = {
+                    m.device_name: backends[f"{m.name}@{runner}"]
+                    for m in metadata
+                    if runner and m.device_name and m.device_name not in backends
+                }
+                rank = {e.name: i for i, e in enumerate(self._executors)}
+
+                def soonest_first(name: str) -> tuple[Any, ...]:
+                    b = devices.get(name) or backends[name]
+                    return (b.executor.noisy, -b.metadata.n_qubits, name in devices,
+                            rank[b.executor.name], name)  # fmt: skip
+
+                listing = sorted([*backends, *devices], key=soonest_first)
+                self._index_cache = _Index(backends, devices, listing)
+            return self._index_cache
 
     def names(self) -> list[str]:
-        """All backend names, sorted."""
-        return sorted(self._index())
+        """All virtual backend names, sorted (IBM device names are not among them)."""
+        return sorted(self._index().backends)
+
+    def device_names(self) -> dict[str, str]:
+        """IBM device names and the virtual backend each runs on."""
+        return {alias: b.name for alias, b in self._index().devices.items()}
 
     def get(self, name: str) -> VirtualBackend:
-        """The backend called ``name``; a ``BackendNotFoundError`` naming close matches if none."""
-        backends = self._index()
-        backend = backends.get(name)
+        """The backend called ``name`` (for an IBM device name, the one it runs on); a
+        ``BackendNotFoundError`` naming close matches if none."""
+        index = self._index()
+        backend = index.backends.get(name) or index.devices.get(name)
         if backend is None:
-            raise BackendNotFoundError(self._not_found_message(name, backends))
+            raise BackendNotFoundError(self._not_found_message(name, index))
         return backend
 
-    def _not_found_message(self, name: str, backends: dict[str, VirtualBackend]) -> str:
-        candidates = list(backends)
+    def resolve(self, name: str) -> str:
+        """The virtual backend's name for ``name``: itself, or the one an IBM device name runs
+        on (``ibm_kingston`` → ``fake_kingston@aer``). Jobs and sessions record this name."""
+        return self.get(name).name
+
+    def canonical(self, name: str | None) -> str | None:
+        """``resolve`` for a filter: the virtual backend of an IBM device name, and any other
+        name (known or not: it then selects nothing) as it is."""
+        device = self._index().devices.get(name) if name else None
+        return device.name if device is not None else name
+
+    def _not_found_message(self, name: str, index: _Index) -> str:
+        candidates = [*index.backends, *index.devices]
         if "@" not in name:
             candidates = [n for n in candidates if n.startswith(f"{name}@")] or candidates
         close = difflib.get_close_matches(name, candidates, n=3, cutoff=0.5)
@@ -248,66 +209,63 @@ class BackendCatalog:
             )
         elif executor is not None and all(e.name != executor for e in self._executors):
             hint += f" This server has no executor '{executor}'."
+        devices = (
+            f" IBM device names such as {next(iter(sorted(index.devices)))} run as the fake "
+            f"backend that copies the device, on '{self.device_executor}'."
+            if index.devices
+            else ""
+        )
         return (
             f"Backend '{name}' does not exist.{hint} Backends are named "
-            f"'<fake backend>@<executor>' with executors: {executors}."
+            f"'<fake backend>@<executor>' with executors: {executors}.{devices}"
         )
+
+    def _answers_of(self, meta: Metadata) -> Answers:
+        answers = self._answers.get(meta.name)
+        if answers is None:
+            answers = load_answers(meta)  # two threads may both read: the result is the same
+            self._answers[meta.name] = answers
+        return answers
+
+    def configuration_json(self, name: str) -> bytes:
+        """The backend's configuration in the shape of IBM's ``/configuration`` endpoint, as
+        JSON; ``backend_name`` is ``name`` (the client names its backend object after it)."""
+        text = self._configurations.get(name)
+        if text is None:
+            backend = self.get(name)
+            answers = self._answers_of(backend.metadata)
+            alias = f"; IBM device name of {backend.name}" if name != backend.name else ""
+            own = {
+                "backend_name": name,
+                "description": f"{answers.description} ({backend.executor.description}{alias})",
+                "calibration_id": self.calibration_id(name),
+            }
+            text = splice(own, answers.configuration)
+            self._configurations[name] = text
+        return text
 
     def configuration(self, name: str) -> dict[str, Any]:
-        """The backend's configuration in the shape of IBM's ``/configuration`` endpoint."""
-        backend = self.get(name)
-        meta = backend.metadata
-        if meta.name not in self._configurations:
-            if meta.conf_path is None:
-                conf = _ideal_configuration(meta.name, meta.n_qubits)
-            else:
-                with meta.conf_path.open() as f:
-                    conf = json.load(f)
-            self._configurations[meta.name] = conf
-        conf = copy.deepcopy(self._configurations[meta.name])
-        # The client names its backend object after this field: it must be the name asked for.
-        conf["backend_name"] = name
-        conf["description"] = (
-            f"{conf.get('description') or meta.name} ({backend.executor.description})"
-        )
-        # Aer runs control flow: a backend whose instructions include it runs dynamic circuits,
-        # which is what the client's backends(dynamic_circuits=True) looks for.
-        features = conf.setdefault("supported_features", [])
-        if (
-            "if_else" in conf.get("supported_instructions", [])
-            and "dynamic_circuits" not in features
-        ):
-            features.append("dynamic_circuits")
-        conf["calibration_id"] = self.calibration_id(name)
-        return conf
+        """``configuration_json``, decoded (a fresh copy)."""
+        result: dict[str, Any] = json.loads(self.configuration_json(name))
+        return result
 
-    def _raw_properties(self, meta: Metadata) -> dict[str, Any] | None:
-        """The metadata's calibration data as read (cached; not to be changed)."""
-        if meta.name not in self._properties:
-            props = None
-            if meta.props_path is not None:
-                with meta.props_path.open() as f:
-                    props = json.load(f)
-            self._properties[meta.name] = props
-        return self._properties[meta.name]
+    def properties_json(self, name: str) -> bytes | None:
+        """The backend's calibration data as JSON, or ``None`` for an ideal simulator."""
+        answers = self._answers_of(self.get(name).metadata)
+        if answers.properties is None:
+            return None
+        own = {"backend_name": name, "calibration_id": self.calibration_id(name)}
+        return splice(own, answers.properties)
 
     def properties(self, name: str) -> dict[str, Any] | None:
-        """The backend's calibration data, or ``None`` for an ideal simulator."""
-        backend = self.get(name)
-        props = copy.deepcopy(self._raw_properties(backend.metadata))
-        if props is not None:
-            props["backend_name"] = name
-            props["calibration_id"] = self.calibration_id(name)
-        return props
+        """``properties_json``, decoded (a fresh copy)."""
+        text = self.properties_json(name)
+        return None if text is None else json.loads(text)
 
     def calibrated_at(self, name: str) -> datetime | None:
         """When the backend's one calibration was taken (its properties' ``last_update_date``,
         in UTC), or ``None`` for a backend without calibration data."""
-        props = self._raw_properties(self.get(name).metadata)
-        if props is None or not props.get("last_update_date"):
-            return None
-        taken = datetime.fromisoformat(str(props["last_update_date"]))
-        return (taken if taken.tzinfo else taken.replace(tzinfo=UTC)).astimezone(UTC)
+        return self._answers_of(self.get(name).metadata).calibrated_at
 
     def calibration_id(self, name: str) -> str:
         """The id of the backend's one calibration; both executors of a metadata share it.
@@ -331,23 +289,35 @@ class BackendCatalog:
                 f"'{known}'."
             )
 
-    def status(self, name: str, queue_lengths: dict[str, int]) -> dict[str, Any]:
+    def pending_work(self, queue_lengths: Mapping[str, int]) -> dict[str, int]:
+        """Per executor, the unfinished jobs (queued or running) a new job on it waits behind:
+        those of every executor that shares its resource (a GPU's executors share the GPU; the
+        others share the worker pool)."""
+        per_executor = _per_executor(queue_lengths)
+        per_group: dict[str, int] = {}
+        for executor, count in per_executor.items():
+            group = self._groups.get(executor)
+            if group is not None:
+                per_group[group] = per_group.get(group, 0) + count
+        return {name: per_group.get(group, 0) for name, group in self._groups.items()}
+
+    def status(self, name: str, queue_lengths: Mapping[str, int]) -> dict[str, Any]:
         """The backend's status in the shape the client reads, given the unfinished jobs per
-        backend: its own, its executor and the executor's jobs on all its backends (the jobs
-        that share its engine)."""
+        backend: ``length_queue`` is its executor's ``pending_work``; ``executor_queue_length``
+        the executor's own unfinished jobs."""
         executor = self.get(name).executor.name
         return {
             "state": True,
             "status": "active",
             "message": "available",
-            "length_queue": queue_lengths.get(name, 0),
+            "length_queue": self.pending_work(queue_lengths).get(executor, 0),
             "backend_version": "1.0.0",
             "executor": executor,
             "executor_queue_length": _per_executor(queue_lengths).get(executor, 0),
         }
 
     def executor_listing(
-        self, queue_lengths: dict[str, int], worker_memory: int
+        self, queue_lengths: Mapping[str, int], worker_memory: int
     ) -> list[dict[str, Any]]:
         """The executors as ``GET /v1`` lists them: type, settings, capabilities and unfinished
         jobs (from the unfinished jobs per backend). An executor without memory of its own (a
@@ -370,15 +340,23 @@ class BackendCatalog:
             for e in self._executors
         ]
 
-    def summaries(self, queue_lengths: dict[str, int]) -> list[dict[str, Any]]:
-        """The ``/backends`` listing: only the fields the client reads, to keep it small."""
-        return [
-            {
-                "name": b.name,
-                "qubits": b.metadata.n_qubits,
-                "status": {"name": "online", "reason": "available"},
-                "queue_length": queue_lengths.get(b.name, 0),
-                "executor": b.executor.name,
-            }
-            for b in self._index().values()
-        ]
+    def summaries(self, queue_lengths: Mapping[str, int]) -> list[dict[str, Any]]:
+        """The ``/backends`` listing, soonest first (see the module): only the fields the client
+        reads, to keep it small. ``queue_length`` is the executor's ``pending_work``."""
+        index = self._index()
+        pending = self.pending_work(queue_lengths)
+        listed = []
+        for name in index.listing:
+            backend = index.devices.get(name) or index.backends[name]
+            listed.append(
+                {
+                    "name": name,
+                    "qubits": backend.metadata.n_qubits,
+                    "physical_qubits": backend.metadata.n_qubits,
+                    "status": {"name": "online", "reason": "available"},
+                    "queue_length": pending.get(backend.executor.name, 0),
+                    "executor": backend.executor.name,
+                    "runs_as": backend.name,
+                }
+            )
+        return listed

@@ -26,7 +26,7 @@ from ..execution.executors.registry import (
     discover_executor_types,
     load_executor_class,
 )
-from .catalog import ConfiguredExecutor
+from .configured import ConfiguredExecutor
 
 __all__ = ["EXECUTOR_NAME", "ExecutorSetup", "configure_executors", "parse_entry"]
 

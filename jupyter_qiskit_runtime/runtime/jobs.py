@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import InvalidRequestError, PayloadTooLargeError
-from .store import CANCELLED, COMPLETED, FAILED, QUEUED, RUNNING, JobRecord
+from .records import CANCELLED, COMPLETED, FAILED, QUEUED, RUNNING, JobRecord
 
 #: IBM's limits on a job's tags (the ``Tags`` schema of the Qiskit Runtime REST API): at most
 #: ``MAX_TAGS`` items, counted as sent (before duplicates are dropped), each of at most

@@ -11,14 +11,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .store import (
-    FINAL_STATES,
-    PENDING_STATES,
-    RECORD_COLUMNS,
-    SQLITE_INTEGER_MAX,
-    JobRecord,
-    JobStore,
-)
+from .cursors import decode_cursor, encode_cursor
+from .jobs import workload_to_api
+from .records import FINAL_STATES, PENDING_STATES, RECORD_COLUMNS, JobRecord
+from .store import SQLITE_INTEGER_MAX, JobStore
 
 # The query arguments of the listings, as the handlers parse them and the OpenAPI document
 # describes them.
@@ -203,6 +199,43 @@ def list_workloads(
             more_after = bool(db.execute(exists.format(later), [*args, last]).fetchone()[0])
     records = [(int(r["seq"]), JobRecord.from_row(r)) for r in rows]
     return WorkloadPage(records, int(total[0]), more_before, more_after)
+
+
+def _cursor(seq: int) -> str:
+    """An opaque page cursor for the job numbered ``seq``."""
+    return encode_cursor("seq", seq)
+
+
+def _cursor_seq(name: str, cursor: str) -> int:
+    """The job number a cursor of ``_cursor`` stands for; 400 for anything else."""
+    return decode_cursor(name, cursor, "seq", "follow the 'href' of a page's 'next' or 'previous'")
+
+
+def workloads_page(
+    store: JobStore, owner: str, filters: JobFilter, instance: str, *, limit: int,
+    descending: bool, mode: str | None, next_cursor: str | None, previous_cursor: str | None,
+) -> dict[str, Any]:  # fmt: skip
+    """``GET /workloads``: a page of ``owner``'s jobs as workloads of ``instance``, with the
+    cursors of the neighbouring pages (``None`` at an end).
+
+    Every job is a workload of mode ``job`` (jobs run in a session too: a session is listed by
+    the session endpoints, not here), so ``mode`` ``session`` or ``batch`` selects none.
+    """
+    after = _cursor_seq("next", next_cursor) if next_cursor is not None else None
+    before = _cursor_seq("previous", previous_cursor) if previous_cursor is not None else None
+    if mode not in (None, "job"):
+        return {"workloads": [], "total_count": 0, "limit": limit, "next": None, "previous": None}
+    page = list_workloads(
+        store, owner, filters, limit=limit, descending=descending, after=after, before=before
+    )
+    seqs = [seq for seq, _ in page.records]
+    return {
+        "workloads": [workload_to_api(record, instance) for _, record in page.records],
+        "total_count": page.total,
+        "limit": limit,
+        "next": _cursor(seqs[-1]) if page.more_after else None,
+        "previous": _cursor(seqs[0]) if page.more_before else None,
+    }
 
 
 def list_changes(

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,36 +22,25 @@ from .errors import (
     InvalidRequestError,
     InvalidStateError,
     NotFoundError,
-    ProgramNotFoundError,
     ServiceUnavailableError,
+    WaitLimitError,
 )
 from .events import JobEvents
-from .jobs import (
-    JobRequest,
-    job_to_api,
-    metrics_to_api,
-    parse_json_body,
-    validate_tags,
-    workload_to_api,
-)
-from .listing import JobFilter, list_jobs, list_workloads
+from .jobs import job_to_api, metrics_to_api, parse_json_body, validate_tags
+from .listing import JobFilter, list_jobs, workloads_page
+from .records import COMPLETED, FAILED, JobRecord, utc_iso
 from .scheduler import JobScheduler
 from .sessions import SessionManager, SessionRequest
-from .store import COMPLETED, FAILED, JobStore, utc_iso
+from .store import JobStore
+from .submission import INLINE_SUBMIT_BYTES, final_fields, in_batch, validated_request
 from .watch import JobWatch
 
 #: The instance every job of this server belongs to, as workloads name it.
 INSTANCE = "jupyter-qiskit-runtime"
 
-
-def _cursor(seq: int) -> str:
-    """An opaque page cursor for the job numbered ``seq``."""
-    return encode_cursor("seq", seq)
-
-
-def _cursor_seq(name: str, cursor: str) -> int:
-    """The job number a cursor of ``_cursor`` stands for; 400 for anything else."""
-    return decode_cursor(name, cursor, "seq", "follow the 'href' of a page's 'next' or 'previous'")
+#: ``usage_remaining_seconds`` of an instance without a limit: IBM's field is an int, and code
+#: compares it with a number (the largest 32-bit int, about 68 years).
+UNLIMITED_SECONDS = 2**31 - 1
 
 
 class QiskitRuntime:
@@ -68,6 +58,12 @@ class QiskitRuntime:
         self.catalog = catalog or BackendCatalog()
         self.events = JobEvents()
         self.store = JobStore(config.db_path, config.journal_mode, on_change=self.events.notify)
+        log.info(
+            "Job database journal mode %s: %s (%s)",
+            self.store.journal.mode,
+            self.store.journal.reason,
+            config.db_path,
+        )
         self.sessions = SessionManager(self.store)
         self.scheduler = JobScheduler(
             store=self.store,
@@ -81,6 +77,7 @@ class QiskitRuntime:
             session_refusal=self.sessions.refusal,
         )
         self._closed = False
+        self._validator_warm = False
         self.watch = JobWatch(self.store, self.events, config.quick_job_wait, lambda: self._closed)
 
     def start(self) -> None:
@@ -126,7 +123,7 @@ class QiskitRuntime:
             "usage_consumed_seconds": 0,
             "usage_limit_seconds": None,
             "usage_allocation_seconds": None,
-            "usage_remaining_seconds": None,
+            "usage_remaining_seconds": UNLIMITED_SECONDS,
             "usage_limit_reached": False,
             "usage_period": None,
         }
@@ -137,15 +134,15 @@ class QiskitRuntime:
         """The backend listing."""
         return {"devices": self.catalog.summaries(self.scheduler.queue_lengths())}
 
-    def backend_configuration(self, name: str, calibration_id: str | None = None) -> dict[str, Any]:
-        """A backend's configuration; 404 for a ``calibration_id`` other than its one."""
+    def backend_configuration(self, name: str, calibration_id: str | None = None) -> bytes:
+        """A backend's configuration, as JSON; 404 for a ``calibration_id`` other than its one."""
         self.catalog.check_calibration(name, calibration_id)
-        return self.catalog.configuration(name)
+        return self.catalog.configuration_json(name)
 
     def backend_properties(
         self, name: str, calibration_id: str | None = None, updated_before: datetime | None = None
-    ) -> dict[str, Any]:
-        """A backend's properties; empty for an ideal simulator.
+    ) -> bytes:
+        """A backend's properties, as JSON; empty (``{}``) for an ideal simulator.
 
         404 for a ``calibration_id`` other than its one, or if its one calibration was taken
         after ``updated_before`` (the client asks for the calibration a job ran with).
@@ -157,7 +154,7 @@ class QiskitRuntime:
                 f"Backend {name} has no calibration from before {utc_iso(updated_before)}: its "
                 f"one calibration, '{self.catalog.calibration_id(name)}', is from {utc_iso(taken)}."
             )
-        return self.catalog.properties(name) or {}
+        return self.catalog.properties_json(name) or b"{}"
 
     def backend_status(self, name: str) -> dict[str, Any]:
         """A backend's status, with its queue length and its executor's."""
@@ -165,42 +162,60 @@ class QiskitRuntime:
 
     # -- jobs -------------------------------------------------------------------------------
 
-    async def submit(self, owner: str, body: bytes) -> dict[str, Any]:
-        """Validate and queue a job from a raw ``POST /jobs`` body; its id and backend.
+    async def submit(
+        self, owner: str, body: bytes, wait: float = 0.0, inline_result: bool = False
+    ) -> dict[str, Any]:
+        """Validate, store and queue a job from a raw ``POST /jobs`` body; its id and backend.
 
-        Parsing JSON and decoding circuits take a while for big payloads, so they run in a
-        thread, off the server's event loop.
+        Parsing JSON and decoding circuits take a while for big payloads, so a body larger than
+        ``INLINE_SUBMIT_BYTES`` is handled in a thread, off the server's event loop, durable write
+        included, and so is the first (whose validation imports Qiskit); a small one costs less
+        on the loop than the hand-over to a thread. The answer is sent only after the job is
+        stored durably.
+
+        With ``wait`` (the client's ``Prefer: wait=N``), the answer waits up to ``wait`` seconds,
+        and at most ``quick_job_wait``, for the job to be final, and then carries its ``state``
+        (and with ``inline_result`` its result, as ``result_inline``): a quick job then costs its
+        client one request. The answer does not wait when the user has other unfinished jobs, or
+        the job is in a batch: jobs submitted one after another without waiting for each are
+        meant to run side by side, and each answer comes at once (a loop that waits for each
+        result, as an optimizer does, has one unfinished job at a time).
         """
         if self._closed:
             raise ServiceUnavailableError("The server is shutting down and takes no new jobs.")
-        request = await asyncio.to_thread(self._validated_request, body)
+        if self._validator_warm and len(body) <= INLINE_SUBMIT_BYTES:
+            record = self._submit(owner, body)
+        else:
+            record = await asyncio.to_thread(self._submit, owner, body)
+            # The first validation imports the programs (Qiskit and the client's decoders):
+            # seconds, which must not block the event loop.
+            self._validator_warm = True
+        answer: dict[str, Any] = {
+            "id": record.id,
+            "backend": record.backend,
+            "session_id": record.session_id,
+        }
+        wait = min(wait, self.config.quick_job_wait)
+        if (
+            wait <= 0
+            or self.scheduler.pending(owner) > 1
+            or in_batch(self.store, record.session_id)
+        ):
+            return answer
+        try:
+            record = await self.watch.until_final(owner, record.id, wait)
+        except (WaitLimitError, ServiceUnavailableError):
+            return answer  # the job is stored: it must not look refused
+        if record.is_final:
+            answer.update(final_fields(self.store, owner, record, inline_result))
+        return answer
+
+    def _submit(self, owner: str, body: bytes) -> JobRecord:
+        """Validate a ``POST /jobs`` body, admit it to its session and store and queue it."""
+        request = validated_request(body, self.config.max_payload_bytes, self.catalog)
         if request.session_id:
             self.sessions.admit(owner, request.session_id, request.backend)
-        record = self.scheduler.submit(owner, request)
-        return {"id": record.id, "backend": record.backend, "session_id": record.session_id}
-
-    def _validated_request(self, body: bytes) -> JobRequest:
-        from ..execution.programs import PROGRAMS, ParamsError, validate_params
-
-        request = JobRequest.from_body(parse_json_body(body, self.config.max_payload_bytes))
-        if request.program_id not in PROGRAMS:
-            raise ProgramNotFoundError(
-                f"This server does not run the program '{request.program_id}'. "
-                f"It runs: {', '.join(PROGRAMS)}."
-            )
-        backend = self.catalog.get(request.backend)
-        self.catalog.check_calibration(request.backend, request.calibration_id)
-        try:
-            validate_params(request.program_id, request.params, backend.metadata.n_qubits)
-        except ParamsError as exc:
-            raise InvalidRequestError(str(exc)) from exc
-        except RecursionError:
-            # The body's nesting is bounded, but the client's decoder also reads JSON held in
-            # strings (a BindingsArray's keys), which can nest without bound.
-            raise InvalidRequestError(
-                "The job's params could not be decoded: they are nested too deeply."
-            ) from None
-        return request
+        return self.scheduler.submit(owner, request)
 
     def job(self, owner: str, job_id: str, exclude_params: bool = False) -> dict[str, Any]:
         """One of ``owner``'s jobs."""
@@ -214,11 +229,20 @@ class QiskitRuntime:
         return job_to_api(record, None if exclude_params else self.store.params(job_id, owner))
 
     async def wait_for_job(
-        self, owner: str, job_id: str, timeout: float, exclude_params: bool = True
+        self,
+        owner: str,
+        job_id: str,
+        timeout: float,
+        exclude_params: bool = True,
+        inline_result: bool = False,
     ) -> dict[str, Any]:
-        """One of ``owner``'s jobs once it is final, or as it is when ``timeout`` passes."""
+        """One of ``owner``'s jobs once it is final, or as it is when ``timeout`` passes; with
+        ``inline_result``, a completed job's result too (see ``submit``)."""
         record = await self.watch.until_final(owner, job_id, timeout)
-        return job_to_api(record, None if exclude_params else self.store.params(job_id, owner))
+        answer = job_to_api(record, None if exclude_params else self.store.params(job_id, owner))
+        if inline_result and record.is_final:
+            answer.update(final_fields(self.store, owner, record, inline_result))
+        return answer
 
     async def job_changes(
         self, owner: str, since: str | None, timeout: float, limit: int
@@ -249,7 +273,8 @@ class QiskitRuntime:
         records, total = list_jobs(
             self.store,
             owner, limit=limit, offset=offset, descending=descending, pending=pending,
-            backend=backend, program_id=program_id, tags=tags, session_id=session_id,
+            backend=self.catalog.canonical(backend), program_id=program_id, tags=tags,
+            session_id=session_id,
             created_after=utc_iso(created_after) if created_after else None,
             created_before=utc_iso(created_before) if created_before else None,
         )  # fmt: skip
@@ -276,34 +301,16 @@ class QiskitRuntime:
         by the session endpoints, not here), so ``mode`` ``session`` or ``batch`` selects none.
         ``next`` and ``previous`` are cursors to the neighbouring pages, or ``None`` at an end.
         """
-        after = _cursor_seq("next", next_cursor) if next_cursor is not None else None
-        before = _cursor_seq("previous", previous_cursor) if previous_cursor is not None else None
-        if mode not in (None, "job"):
-            return {
-                "workloads": [],
-                "total_count": 0,
-                "limit": limit,
-                "next": None,
-                "previous": None,
-            }
         filters = JobFilter(
-            statuses=statuses, backend=backend, tags=tuple(tags), search=search,
+            statuses=statuses, backend=self.catalog.canonical(backend), tags=tuple(tags),
+            search=search,
             created_after=utc_iso(created_after) if created_after else None,
             created_before=utc_iso(created_before) if created_before else None,
         )  # fmt: skip
-        page = list_workloads(
-            self.store,
-            owner, filters, limit=limit, descending=descending,
-            after=after, before=before,
+        return workloads_page(
+            self.store, owner, filters, INSTANCE, limit=limit, descending=descending, mode=mode,
+            next_cursor=next_cursor, previous_cursor=previous_cursor,
         )  # fmt: skip
-        seqs = [seq for seq, _ in page.records]
-        return {
-            "workloads": [workload_to_api(record, INSTANCE) for _, record in page.records],
-            "total_count": page.total,
-            "limit": limit,
-            "next": _cursor(seqs[-1]) if page.more_after else None,
-            "previous": _cursor(seqs[0]) if page.more_before else None,
-        }
 
     def delete_job(self, owner: str, job_id: str) -> None:
         """Delete one of ``owner``'s jobs with its params, result, logs and metrics.
@@ -337,19 +344,14 @@ class QiskitRuntime:
         A private job's result can be read once, as IBM documents for ``private``: "When set to
         true, input parameters are not returned, and the results can only be read once. After
         the job is completed, input parameters are deleted from the service. After the results
-        are read, they are deleted from the service." Reading deletes it; a later read is a 404
-        that says so. A failed private job keeps its error text, which the client reads to
-        report the failure (as often as it is asked).
+        are read, they are deleted from the service." Reading deletes it; a later read answers
+        an empty text, as IBM's does (the client's ``job.result()`` then returns ``None``). A
+        failed private job keeps its error text, which the client reads to report the failure
+        (as often as it is asked).
         """
         record = self.store.get(job_id, owner)
         if record.private and record.status == COMPLETED:
-            taken = self.store.take_result(job_id, owner)
-            if taken is None:
-                raise NotFoundError(
-                    f"The results of private job {job_id} were read once and then deleted, as "
-                    "the results of a private job are."
-                )
-            return taken
+            return self.store.take_result(job_id, owner) or ""
         text = self.store.result(job_id, owner)
         if text is None:
             return "" if record.status != FAILED else (record.reason or "")
@@ -373,7 +375,7 @@ class QiskitRuntime:
     def create_session(self, owner: str, body: bytes) -> dict[str, Any]:
         """Open a session (``mode`` dedicated) or a batch (``mode`` batch) on a backend."""
         request = SessionRequest.from_body(parse_json_body(body, self.config.max_payload_bytes))
-        self.catalog.get(request.backend)
+        request = replace(request, backend=self.catalog.resolve(request.backend))
         return self.sessions.create(owner, request).to_api(datetime.now(UTC))
 
     def session(self, owner: str, session_id: str) -> dict[str, Any]:

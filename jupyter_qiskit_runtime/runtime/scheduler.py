@@ -31,17 +31,8 @@ from .errors import (
 )
 from .fair_queue import FairQueue
 from .jobs import JobRequest
-from .store import (
-    CANCELLED,
-    COMPLETED,
-    FAILED,
-    QUEUED,
-    RUNNING,
-    JobRecord,
-    JobStore,
-    utc_iso,
-    utc_now,
-)
+from .records import CANCELLED, COMPLETED, FAILED, QUEUED, RUNNING, JobRecord, utc_iso, utc_now
+from .store import JobStore
 
 #: How many times a job may be started before a server death during it marks it failed.
 MAX_ATTEMPTS = 3
@@ -96,6 +87,9 @@ class JobScheduler:
         self._futures: set[Future[None]] = set()
         self._stopping = threading.Event()
         self._last_purge = float("-inf")
+        # Submissions come from several threads: a user's pending count is checked and the job
+        # stored and queued as one step, so that the limit holds.
+        self._submit_lock = threading.Lock()
 
     # -- public API -------------------------------------------------------------------------
 
@@ -122,16 +116,9 @@ class JobScheduler:
         self._dispatch()
 
     def submit(self, owner: str, request: JobRequest) -> JobRecord:
-        """Store a new job for ``owner`` and queue it."""
+        """Store a new job for ``owner`` (durably) and queue it; safe from any thread."""
         if self._stopping.is_set():
             raise ServiceUnavailableError("The server is shutting down and takes no new jobs.")
-        pending = self._queue.pending(owner)
-        if self._max_pending and pending >= self._max_pending:
-            raise QueueLimitError(
-                f"You already have {pending} unfinished jobs, the most this server allows "
-                f"(QiskitRuntimeApp.max_pending_jobs_per_user). Wait for some to finish or "
-                "cancel them."
-            )
         record = JobRecord(
             id=uuid.uuid4().hex[:20],
             owner=owner,
@@ -146,8 +133,16 @@ class JobScheduler:
             cost=request.cost,
             log_level=request.log_level,
         )
-        self._store.insert(record, request.params)
-        self._queue.add(record.id, owner, record.backend)
+        with self._submit_lock:
+            pending = self._queue.pending(owner)
+            if self._max_pending and pending >= self._max_pending:
+                raise QueueLimitError(
+                    f"You already have {pending} unfinished jobs, the most this server allows "
+                    f"(QiskitRuntimeApp.max_pending_jobs_per_user). Wait for some to finish or "
+                    "cancel them."
+                )
+            self._store.insert(record, request.params)
+            self._queue.add(record.id, owner, record.backend)
         self._dispatch()
         return record
 
@@ -171,6 +166,10 @@ class JobScheduler:
                 self._queue.add(job_id, record.owner, record.backend)
             raise
         self._on_activity()
+
+    def pending(self, owner: str) -> int:
+        """How many of ``owner``'s jobs are queued or running."""
+        return self._queue.pending(owner)
 
     def queue_lengths(self) -> dict[str, int]:
         """Unfinished jobs per backend."""
@@ -275,7 +274,7 @@ class JobScheduler:
     def _prepare(self, job_id: str) -> tuple[JobRecord, Task] | None:
         """Mark the job running and build its task; ``None`` if it must not run (its session
         refuses it, or it is no longer queued)."""
-        record = self._store.get(job_id)
+        record, params = self._store.get_with_params(job_id)
         refusal = record.session_id and self._session_refusal(record.session_id)
         if refusal:
             self._store.finish(
@@ -289,7 +288,7 @@ class JobScheduler:
             job_id=job_id,
             program_id=record.program_id,
             backend=self._catalog.get(record.backend).recipe(),
-            params=self._store.params(job_id),
+            params=params,
             memory_budget=self._memory_limit,
         )
         return record, task

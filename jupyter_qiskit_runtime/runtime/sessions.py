@@ -20,7 +20,8 @@ from typing import Any
 
 from .errors import InvalidRequestError, InvalidStateError, NotFoundError
 from .jobs import as_integer
-from .store import PENDING_STATES, JobStore, utc_now
+from .records import PENDING_STATES, utc_now
+from .store import JobStore
 
 MODES = ("dedicated", "batch")
 

@@ -2,8 +2,13 @@
 
 One connection, guarded by a lock, serves the server's event loop (short reads) and the job
 threads (writes). The schema is versioned with ``PRAGMA user_version`` and migrated forward on open.
-The default journal mode is ``DELETE`` (a rollback journal), which works on network file systems;
-``WAL`` is faster but needs shared memory on a local disk.
+The journal mode is chosen by ``journal.py``: ``WAL`` where the database is on a local disk,
+``DELETE`` (a rollback journal) on a network file system, unless configured.
+
+Durability (docs/architecture.md, "Job store"): a new job is committed with ``synchronous=FULL``
+before ``insert`` returns. Under WAL, the move to Running is not forced to disk (it survives a
+crash of this process; a power cut leaves the job queued, to run again), and a final state is
+made durable by ``WalFlusher``, one ``fsync`` for a group of final writes.
 
 A failure of the database itself (read-only or full disk, I/O error, damaged file) is raised as
 ``StoreUnavailableError`` (a 503 for the client) with SQLite's error as its cause; an error in
@@ -17,34 +22,29 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from .errors import JobNotFoundError, StoreUnavailableError
-from .schema import MIGRATIONS as MIGRATIONS  # re-exported: the store applies them
-
-QUEUED, RUNNING, COMPLETED, FAILED, CANCELLED = (
-    "Queued",
-    "Running",
-    "Completed",
-    "Failed",
-    "Cancelled",
+from .journal import AUTO, JournalChoice, WalFlusher, choose_journal_mode
+from .records import (
+    FINAL_STATES,
+    PENDING_STATES,
+    QUEUED,
+    RECORD_COLUMNS,
+    RUNNING,
+    JobRecord,
+    utc_now,
 )
-FINAL_STATES = frozenset({COMPLETED, FAILED, CANCELLED})
-PENDING_STATES = frozenset({QUEUED, RUNNING})
+from .schema import MIGRATIONS as MIGRATIONS  # re-exported: the store applies them
 
 #: SQLite's largest integer; Python's sqlite3 raises ``OverflowError`` for a larger one, so every
 #: integer a client sends that reaches SQL is bounded by it (or by less).
 SQLITE_INTEGER_MAX = 2**63 - 1
 
 JOURNAL_MODES = ("DELETE", "TRUNCATE", "PERSIST", "WAL")
-
-RECORD_COLUMNS = (
-    "id, owner, program_id, backend, status, reason, reason_code, created, started, finished, "
-    "tags, session_id, private, runtime, cost, log_level, attempts, metrics"
-)
+#: What ``JobStore`` and ``QiskitRuntimeApp.journal_mode`` accept: a mode, or ``AUTO``.
+JOURNAL_CHOICES = (AUTO, *JOURNAL_MODES)
 
 
 def _is_unavailable(error: sqlite3.DatabaseError) -> bool:
@@ -53,56 +53,6 @@ def _is_unavailable(error: sqlite3.DatabaseError) -> bool:
     return not isinstance(
         error, sqlite3.IntegrityError | sqlite3.ProgrammingError | sqlite3.NotSupportedError
     )
-
-
-def utc_iso(moment: datetime) -> str:
-    """An aware datetime as a fixed-width ISO 8601 UTC string, so that strings sort as times."""
-    return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
-
-
-def utc_now() -> str:
-    """The current time as an ISO 8601 UTC string, as IBM's API writes timestamps."""
-    return utc_iso(datetime.now(UTC))
-
-
-@dataclass
-class JobRecord:
-    """A job as stored, without its (possibly large) params, result and logs."""
-
-    id: str
-    owner: str
-    program_id: str
-    backend: str
-    status: str
-    created: str
-    reason: str | None = None
-    reason_code: int | None = None
-    started: str | None = None
-    finished: str | None = None
-    tags: list[str] = field(default_factory=list)
-    session_id: str | None = None
-    private: bool = False
-    runtime: str | None = None
-    cost: int | None = None
-    log_level: str | None = None
-    attempts: int = 0
-    metrics: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def is_final(self) -> bool:
-        """Whether the job has reached a state it never leaves."""
-        return self.status in FINAL_STATES
-
-    @classmethod
-    def from_row(cls, row: sqlite3.Row) -> JobRecord:
-        """Build a record from a row selected with ``RECORD_COLUMNS`` (and maybe ``seq``)."""
-        data = dict(row)
-        data.pop("seq", None)
-        data.pop("changed", None)
-        data["tags"] = json.loads(data["tags"])
-        data["metrics"] = json.loads(data["metrics"])
-        data["private"] = bool(data["private"])
-        return cls(**data)
 
 
 class JobStore:
@@ -116,23 +66,34 @@ class JobStore:
     def __init__(
         self,
         path: str | Path,
-        journal_mode: str = "DELETE",
+        journal_mode: str = AUTO,
         on_change: Callable[[str, str], None] = lambda job_id, owner: None,
     ) -> None:
         self._on_change = on_change
-        if journal_mode.upper() not in JOURNAL_MODES:
-            raise ValueError(f"journal_mode must be one of {JOURNAL_MODES}, not {journal_mode!r}")
+        if journal_mode.upper() not in JOURNAL_CHOICES:
+            raise ValueError(f"journal_mode must be one of {JOURNAL_CHOICES}, not {journal_mode!r}")
         self.path = str(path)
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        #: The journal mode in use and why it was chosen.
+        self.journal: JournalChoice = choose_journal_mode(self.path, journal_mode)
         self._lock = threading.RLock()
         self._db = sqlite3.connect(
             self.path, check_same_thread=False, isolation_level=None, timeout=30
         )
         self._db.row_factory = sqlite3.Row
-        self._db.execute(f"PRAGMA journal_mode={journal_mode.upper()}")
-        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute(f"PRAGMA journal_mode={self.journal.mode}")
+        self._wal = self.journal.mode == "WAL"
+        self._synchronous = ""
+        self._set_synchronous("FULL")
+        self._flusher = WalFlusher(self.path + "-wal") if self._wal else None
         self._migrate()
+
+    def _set_synchronous(self, level: str) -> None:
+        """``PRAGMA synchronous`` for the next commits (outside a transaction, under the lock)."""
+        if level != self._synchronous:
+            self._db.execute(f"PRAGMA synchronous={level}")
+            self._synchronous = level
 
     @property
     def schema_version(self) -> int:
@@ -170,8 +131,11 @@ class JobStore:
                 ) from exc
 
     @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
+    def _transaction(self, durable: bool = True) -> Iterator[sqlite3.Connection]:
+        """A write transaction; committed to disk before it ends if ``durable``, else only
+        handed to the operating system (under WAL; it then survives a crash of this process)."""
         with self._connection() as db:
+            self._set_synchronous("FULL" if durable or not self._wal else "NORMAL")
             db.execute("BEGIN IMMEDIATE")
             try:
                 yield db
@@ -198,35 +162,39 @@ class JobStore:
             return list(db.execute(sql, args).fetchall())
 
     def close(self) -> None:
-        """Close the database connection."""
+        """Make the last writes durable and close the database connection."""
+        if self._flusher is not None:
+            self._flusher.close()
         with self._lock:
             self._db.close()
+
+    def _group_commit(self) -> None:
+        """Make the commits since the last flush durable soon, in one ``fsync`` with others."""
+        if self._flusher is not None:
+            self._flusher.request()
 
     @staticmethod
     def _mark_changed(db: sqlite3.Connection, job_id: str) -> str:
         """Give the job the next change number, in the open transaction; its owner."""
-        db.execute("UPDATE counters SET value = value + 1 WHERE name = 'job_changes'")
-        db.execute(
-            "UPDATE jobs SET changed = (SELECT value FROM counters WHERE name = 'job_changes') "
-            "WHERE id = ?",
-            (job_id,),
-        )
-        return str(db.execute("SELECT owner FROM jobs WHERE id = ?", (job_id,)).fetchone()[0])
+        return _bump_counter(db, "WHERE id = ?", (job_id,))
 
     def insert(self, record: JobRecord, params: str) -> None:
-        """Store a new job with its raw params JSON."""
+        """Store a new job with its raw params JSON, durably before it returns."""
         with self._transaction() as db:
+            changed = db.execute(
+                "UPDATE counters SET value = value + 1 WHERE name = 'job_changes' RETURNING value"
+            ).fetchone()[0]
             db.execute(
                 "INSERT INTO jobs (id, owner, program_id, backend, status, created, tags, "
-                "session_id, private, runtime, cost, log_level, params) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "session_id, private, runtime, cost, log_level, params, changed) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     record.id, record.owner, record.program_id, record.backend, record.status,
                     record.created, json.dumps(record.tags), record.session_id,
                     int(record.private), record.runtime, record.cost, record.log_level, params,
+                    changed,
                 ),
             )  # fmt: skip
-            self._mark_changed(db, record.id)
         self._on_change(record.id, record.owner)
 
     def get(self, job_id: str, owner: str | None = None) -> JobRecord:
@@ -240,10 +208,23 @@ class JobStore:
         return JobRecord.from_row(row)
 
     def _text_column(self, job_id: str, owner: str | None, column: str) -> str | None:
-        self.get(job_id, owner)
         with self._connection() as db:
-            row = db.execute(f"SELECT {column} FROM jobs WHERE id = ?", (job_id,)).fetchone()
-        return None if row is None else row[0]
+            row = db.execute(f"SELECT owner, {column} FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        if row is None or (owner is not None and row[0] != owner):
+            raise JobNotFoundError(f"Job {job_id} was not found.")
+        return None if row[1] is None else str(row[1])
+
+    def get_with_params(self, job_id: str) -> tuple[JobRecord, str]:
+        """The job ``job_id`` and its params JSON, in one read (for running it)."""
+        with self._connection() as db:
+            row = db.execute(
+                f"SELECT {RECORD_COLUMNS}, params FROM jobs WHERE id = ?", (job_id,)
+            ).fetchone()
+        if row is None:
+            raise JobNotFoundError(f"Job {job_id} was not found.")
+        data = dict(row)
+        params = data.pop("params") or "{}"
+        return JobRecord.from_row(data), params
 
     def params(self, job_id: str, owner: str | None = None) -> str:
         """The job's params JSON as it was submitted."""
@@ -296,8 +277,11 @@ class JobStore:
         return [r[0] for r in rows]
 
     def mark_running(self, job_id: str) -> bool:
-        """Move a queued job to Running; false if it is no longer queued (e.g. cancelled)."""
-        with self._transaction() as db:
+        """Move a queued job to Running; false if it is no longer queued (e.g. cancelled).
+
+        Not forced to disk (see the module's docstring): losing it in a power cut leaves the job
+        queued, to run again."""
+        with self._transaction(durable=False) as db:
             cursor = db.execute(
                 "UPDATE jobs SET status = ?, started = ?, attempts = attempts + 1 "
                 "WHERE id = ? AND status = ?",
@@ -337,7 +321,7 @@ class JobStore:
         """
         if status not in FINAL_STATES:
             raise ValueError(f"{status} is not a final state")
-        with self._transaction() as db:
+        with self._transaction(durable=False) as db:
             cursor = db.execute(
                 f"UPDATE jobs SET status = ?, result = ?, logs = logs || ?, reason = ?, "
                 f"reason_code = ?, finished = ?, metrics = ?, "
@@ -349,6 +333,7 @@ class JobStore:
                 ),
             )  # fmt: skip
             owner = self._mark_changed(db, job_id) if cursor.rowcount == 1 else None
+        self._group_commit()
         if owner is not None:
             self._on_change(job_id, owner)
         return owner is not None
@@ -362,3 +347,12 @@ class JobStore:
                 (cutoff_iso, *sorted(FINAL_STATES)),
             )
             return cursor.rowcount
+
+
+def _bump_counter(db: sqlite3.Connection, where: str, args: Sequence[Any]) -> str:
+    """Give the one job ``where`` selects the next change number; its owner."""
+    row = db.execute(
+        "UPDATE counters SET value = value + 1 WHERE name = 'job_changes' RETURNING value"
+    ).fetchone()
+    owner = db.execute(f"UPDATE jobs SET changed = ? {where} RETURNING owner", (row[0], *args))
+    return str(owner.fetchone()[0])

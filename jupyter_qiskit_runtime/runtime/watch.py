@@ -9,8 +9,8 @@ Three waits, each bounded, none holding a thread:
 - ``changes``: ``GET /jobs/changes``, a user's jobs changed after a cursor, waiting for the next
   change while there is none.
 
-Each reads the store, and only then waits for ``JobEvents`` to report a change, within one step of
-the event loop, so that no change slips in between.
+Each registers its wait with ``JobEvents`` first, then reads the store, and then waits for the
+change, so that no change slips in between.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from datetime import UTC, datetime
 from .errors import ServiceUnavailableError, WaitLimitError
 from .events import JobEvents
 from .listing import list_changes
-from .store import JobRecord, JobStore
+from .records import JobRecord
+from .store import JobStore
 
 #: The longest wait a request may ask for, in seconds.
 MAX_WAIT_SECONDS = 60.0
@@ -58,11 +59,20 @@ class JobWatch:
         deadline = loop.time() + min(max(timeout, 0.0), MAX_WAIT_SECONDS)
         while True:
             self._check_open()
-            record = self._store.get(job_id, owner)
-            remaining = deadline - loop.time()
-            if record.is_final or remaining <= 0:
-                return record
-            await self._events.wait(owner, remaining, job_id=job_id)
+            try:
+                waiter = self._events.register(owner, job_id)
+            except WaitLimitError:
+                # As many wait as may: a job that needs no wait is still answered.
+                record = self._store.get(job_id, owner)
+                if record.is_final or deadline - loop.time() <= 0:
+                    return record
+                raise
+            with waiter:
+                record = self._store.get(job_id, owner)
+                remaining = deadline - loop.time()
+                if record.is_final or remaining <= 0:
+                    return record
+                await waiter.wait(remaining)
 
     async def settled(self, owner: str, job_id: str) -> JobRecord:
         """``owner``'s job; if it is not final and was submitted less than ``quick_job_wait``
@@ -92,8 +102,11 @@ class JobWatch:
         deadline = loop.time() + min(max(timeout, 0.0), MAX_WAIT_SECONDS)
         while True:
             self._check_open()
-            changed, more = list_changes(self._store, owner, after, limit)
-            remaining = deadline - loop.time()
-            if changed or remaining <= 0:
-                return changed, more
-            await self._events.wait(owner, remaining)
+            if deadline - loop.time() <= 0:  # no wait: no waiter, and no waiter limit
+                return list_changes(self._store, owner, after, limit)
+            with self._events.register(owner) as waiter:
+                changed, more = list_changes(self._store, owner, after, limit)
+                remaining = deadline - loop.time()
+                if changed or remaining <= 0:
+                    return changed, more
+                await waiter.wait(remaining)

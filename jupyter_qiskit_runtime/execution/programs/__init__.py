@@ -1,9 +1,11 @@
-"""The IBM programs this server runs, by id: ``sampler``, ``estimator`` and ``executor``.
+"""The IBM programs this server runs, by id: ``sampler``, ``estimator``, ``executor`` and
+``noise-learner``.
 
 ``validate_params`` runs in the server (in a thread) at submission, so that undecodable input is a
 400 for the client rather than a failed job. ``run_task`` runs inside a worker process and answers
 with a ``TaskOutcome``. Each program is a ``Program`` entry of ``PROGRAMS`` (``primitives.py``:
-the sampler and the estimator; ``executor_program.py``: the executor); ``runner.py`` holds what they
+the sampler and the estimator; ``executor_program.py``: the executor; ``noise_learner.py``: the
+noise learner); ``runner.py`` holds what they
 share. Qiskit is imported when a program runs, never at this package's import time.
 """
 
@@ -19,6 +21,7 @@ from collections.abc import Mapping
 from ..errors import ParamsError
 from ..task import Task, TaskOutcome
 from .executor_program import EXECUTOR_PROGRAM
+from .noise_learner import NOISE_LEARNER
 from .primitives import ESTIMATOR, SAMPLER
 from .runner import Program, ProgramRunner
 
@@ -33,7 +36,9 @@ __all__ = [
 ]
 
 #: The programs this server runs, by program id.
-PROGRAMS: Mapping[str, Program] = {p.name: p for p in (SAMPLER, ESTIMATOR, EXECUTOR_PROGRAM)}
+PROGRAMS: Mapping[str, Program] = {
+    p.name: p for p in (SAMPLER, ESTIMATOR, EXECUTOR_PROGRAM, NOISE_LEARNER)
+}
 
 
 def preload() -> None:
@@ -56,8 +61,9 @@ def run_task(task: Task, runner: ProgramRunner) -> TaskOutcome:
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-    log = logging.getLogger(f"jupyter_qiskit_runtime.job.{task.job_id}")
-    log.setLevel(logging.INFO)
+    # A logger of its own, outside logging's registry (which keeps every logger it makes for
+    # the life of the process: a warm worker would keep one per job it ever ran).
+    log = logging.Logger(f"jupyter_qiskit_runtime.job.{task.job_id}", logging.INFO)
     log.addHandler(handler)
     try:
         with warnings.catch_warnings(record=True) as caught:

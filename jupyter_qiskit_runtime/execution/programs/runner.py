@@ -6,8 +6,10 @@ Importing this module imports no Qiskit; a worker imports it when it runs its fi
 
 from __future__ import annotations
 
+import copy
 import importlib
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -18,7 +20,7 @@ if TYPE_CHECKING:
     from ..executors.base import Executor
     from ..options import PrimitiveSettings
 
-__all__ = ["Program", "ProgramRunner", "log_not_applied", "run_metrics", "versions"]
+__all__ = ["Program", "ProgramRunner", "Steps", "log_not_applied", "run_metrics", "versions"]
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,22 @@ class Program:
     validate: Callable[[str, int], None]
     #: Runs in a worker: the encoded result and the metrics of a task.
     run: Callable[[Task, ProgramRunner, logging.Logger], tuple[str, dict[str, Any]]]
+
+
+class Steps:
+    """Where a job's time goes in its worker: each ``lap`` adds the time since the previous one
+    (or since the start) to a named step; ``seconds`` goes into the job's metrics
+    (``worker_seconds``, read by benchmarks/worker_profile.py)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, step: str) -> None:
+        """Count the time since the previous lap as ``step``."""
+        now = time.perf_counter()
+        self.seconds[step] = self.seconds.get(step, 0.0) + now - self._last
+        self._last = now
 
 
 def versions() -> dict[str, str]:
@@ -65,6 +83,8 @@ class ProgramRunner:
     def __init__(self) -> None:
         self._fake_backends: dict[str, Any] = {}
         self._executors: dict[tuple[str, str, str], Executor] = {}
+        self._simulators: dict[int, tuple[Any, Any]] = {}
+        self._estimators: dict[int, tuple[Any, Any]] = {}
         #: The versions of the packages that produce a result, read once per worker.
         self.versions = versions()
 
@@ -95,6 +115,38 @@ class ProgramRunner:
         backend, or none for an ideal simulator) with ``settings`` and the planned ``method``."""
         fake = self.fake_backend(recipe.fake_class) if recipe.fake_class else None
         return executor.backend(fake, settings, method)
+
+    def aer_simulator(self, backend: Any) -> Any:
+        """An ``AerSimulator`` of its own for ``backend``, made once per backend object, as local
+        testing mode's executor makes it: ``AerSimulator.from_backend`` for a fake backend (its
+        noise model and target), a copy allowing any width for an ``AerSimulator``."""
+        key = id(backend)
+        if key not in self._simulators:
+            from qiskit_aer import AerSimulator
+
+            if isinstance(backend, AerSimulator):
+                simulator = copy.deepcopy(backend)
+                simulator.set_max_qubits(10000)
+            else:
+                simulator = AerSimulator.from_backend(backend)
+            # The backend is kept with it so that its id is not reused by another object.
+            self._simulators[key] = (backend, simulator)
+        return self._simulators[key][1]
+
+    def backend_estimator(self, backend: Any, options: dict[str, Any]) -> Any:
+        """A ``BackendEstimatorV2`` on ``backend`` with ``options``. Making one builds a
+        transpiler pass from the backend's target (tens of milliseconds, most of a small job's
+        time on an ideal simulator, whose target Aer builds anew on each read), so one is made
+        per backend object and each job gets a shallow copy with its own options."""
+        from qiskit.primitives import BackendEstimatorV2
+        from qiskit.primitives.backend_estimator_v2 import Options
+
+        key = id(backend)
+        if key not in self._estimators:
+            self._estimators[key] = (backend, BackendEstimatorV2(backend=backend))
+        estimator = copy.copy(self._estimators[key][1])
+        estimator._options = Options(**options)
+        return estimator
 
 
 def run_metrics(
