@@ -70,6 +70,8 @@ class PrimitiveSettings:
     #: The ``resilience`` and ``twirling`` options that are set (validated), or ``None``; the
     #: mitigation they ask for is applied by ``programs/legacy_mitigation.py``.
     mitigation: dict[str, Any] | None = None
+    #: The job's top-level ``resilience_level`` param as sent (checked where it is applied).
+    resilience_level: Any = None
     not_applied: list[str] = field(default_factory=list)
 
     @property

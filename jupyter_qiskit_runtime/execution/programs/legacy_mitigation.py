@@ -49,9 +49,8 @@ def applied_options(program_id: str, names: list[str]) -> list[str]:
     return [n for n in names if n.startswith(prefixes) and not n.startswith(NOT_APPLIED_PREFIX)]
 
 
-def _level(params: str) -> int | None:
-    """The job's ``resilience_level`` (a top-level param), checked."""
-    level = json.loads(params).get("resilience_level")
+def _level(level: Any) -> int | None:
+    """The job's ``resilience_level`` (a top-level param, as decoded), checked."""
     if level is None:
         return None
     if isinstance(level, bool) or level not in (0, 1, 2):
@@ -169,7 +168,7 @@ def maybe_run(
     """Run a legacy job that asks for mitigation or twirling; ``None`` for any other job (the
     plain path runs it). ``settings.not_applied`` loses the options applied here."""
     program_id = task.program_id
-    level = _level(task.params) if program_id == "estimator" else None
+    level = _level(settings.resilience_level) if program_id == "estimator" else None
     applied = set(applied_options(program_id, settings.not_applied))
     if program_id == "estimator":
         applied.add("resilience_level")

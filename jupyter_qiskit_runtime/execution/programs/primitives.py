@@ -71,6 +71,7 @@ def _coerce_pubs(program_id: str, params: dict[str, Any]) -> list[Any]:
 def _primitive_input(program_id: str, params: str) -> tuple[list[Any], PrimitiveSettings]:
     decoded = decode_params(params)
     settings = settings_from_options(program_id, decoded.get("options") or {})
+    settings.resilience_level = decoded.get("resilience_level")
     extra = {k for k, v in decoded.items() if k not in ENVELOPE_PARAMS and v is not None}
     settings.not_applied = sorted({*settings.not_applied, *extra})
     return _coerce_pubs(program_id, decoded), settings
